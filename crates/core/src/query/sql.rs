@@ -1,0 +1,412 @@
+//! Compiling a [`Query`] to SQL over `tasks t`, with every value bound.
+//!
+//! Only fixed SQL fragments chosen by matching on the typed column and
+//! operator are ever concatenated; user text reaches SQLite solely as
+//! parameters (search text as an FTS5 phrase literal, also a parameter).
+
+use jiff::civil::Date;
+use jiff::{Timestamp, ToSpan, Zoned};
+use rusqlite::Connection;
+use rusqlite::types::Value as SqlValue;
+
+use super::{Column, ColumnType, Condition, MAX_COUNT, Op, OrderKey, Query, QueryError, Value};
+use crate::error::Result;
+use crate::model::State;
+use crate::replica::search::{self, SearchFilter};
+use crate::replica::tasks::{self, TaskRow};
+use crate::time::format_ts;
+
+/// A compiled WHERE clause.
+struct Where {
+    sql: String,
+    params: Vec<SqlValue>,
+}
+
+/// Runs `q` and returns its page of rows in order.
+///
+/// Two steps: first the ids of the page (the sort touches only the index
+/// columns), then the rows for those ids, whose per-row pending counts would
+/// otherwise be computed for every matching row before the sort.
+pub fn run(conn: &Connection, q: &Query) -> Result<Vec<TaskRow>> {
+    let Some(w) = compile_where(conn, q)? else {
+        return Ok(Vec::new());
+    };
+    let order = order_sql(&q.order);
+    let sql = format!(
+        "SELECT t.id FROM tasks t WHERE {} ORDER BY {order} LIMIT {} OFFSET {}",
+        w.sql, q.count, q.start
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let ids = stmt
+        .query_map(rusqlite::params_from_iter(w.params.iter()), |r| {
+            r.get::<_, i64>(0)
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    ids.into_iter().map(|id| tasks::row(conn, id)).collect()
+}
+
+/// How many rows `q` matches, ignoring paging.
+pub fn count(conn: &Connection, q: &Query) -> Result<u64> {
+    let Some(w) = compile_where(conn, q)? else {
+        return Ok(0);
+    };
+    let sql = format!("SELECT count(*) FROM tasks t WHERE {}", w.sql);
+    let n: i64 = conn
+        .prepare_cached(&sql)?
+        .query_row(rusqlite::params_from_iter(w.params.iter()), |r| r.get(0))?;
+    Ok(n as u64)
+}
+
+/// `None` when the query provably matches nothing.
+fn compile_where(conn: &Connection, q: &Query) -> Result<Option<Where>> {
+    if q.count > MAX_COUNT {
+        return Err(QueryError::new(
+            format!("count {}", q.count),
+            format!("at most {MAX_COUNT} rows can be asked for at once"),
+        )
+        .into());
+    }
+    let mut parts = Vec::new();
+    let mut params = Vec::new();
+    for c in &q.conditions {
+        let (sql, mut p) = predicate(c)?;
+        parts.push(sql);
+        params.append(&mut p);
+    }
+    for c in &q.exclusions {
+        let (sql, mut p) = predicate(c)?;
+        // A row whose field is NULL does not match the condition, so it
+        // must not be excluded: NOT NULL would drop it.
+        parts.push(format!("NOT coalesce(({sql}), 0)"));
+        params.append(&mut p);
+    }
+    let mentions_gone = q
+        .conditions
+        .iter()
+        .chain(&q.exclusions)
+        .any(|c| c.column == Column::Gone);
+    if !mentions_gone {
+        parts.push("t.gone = 0".into());
+    }
+    if let Some(text) = &q.search {
+        match search::compile(conn, text)? {
+            SearchFilter::All => {}
+            SearchFilter::Nothing => return Ok(None),
+            SearchFilter::Sql { sql, params: mut p } => {
+                parts.push(sql);
+                params.append(&mut p);
+            }
+        }
+    }
+    if parts.is_empty() {
+        parts.push("1".into());
+    }
+    Ok(Some(Where {
+        sql: parts.join(" AND "),
+        params,
+    }))
+}
+
+/// The SQL expression for a column of the effective view.
+fn expr(column: Column) -> &'static str {
+    match column {
+        Column::Id => "t.id",
+        Column::Account => "(SELECT name FROM accounts WHERE id = t.account_id)",
+        Column::Key => "t.remote_key",
+        Column::Title => "t.title",
+        Column::Description => "t.description",
+        Column::State => "t.eff_state",
+        Column::ServerState => "t.state",
+        Column::Status => "t.status_text",
+        Column::Kind => "t.kind",
+        Column::Assignee => "t.eff_assignee",
+        Column::Group => "t.eff_group",
+        Column::Issuer => "t.issuer",
+        Column::Deadline => "t.eff_deadline",
+        Column::Priority => "t.priority",
+        Column::Created => "t.created",
+        Column::Modified => "t.modified",
+        Column::Process => "t.process",
+        Column::Parent => "t.parent_key",
+        Column::Position => "t.position",
+        Column::Pending => {
+            "t.id IN (SELECT task_id FROM outbox WHERE state IN ('pending', 'sending') AND task_id IS NOT NULL)"
+        }
+        Column::Attention => {
+            "t.id IN (SELECT task_id FROM outbox WHERE state IN ('failed', 'conflict') AND task_id IS NOT NULL)"
+        }
+        Column::Gone => "t.gone = 1",
+    }
+}
+
+fn predicate(c: &Condition) -> Result<(String, Vec<SqlValue>), QueryError> {
+    let err = |message: String| QueryError::new(format!("condition {:?}", c.to_string()), message);
+    let column_type = c.column.column_type();
+    let allowed = match column_type {
+        ColumnType::Flag => matches!(c.op, Op::Eq | Op::Ne),
+        ColumnType::State => matches!(c.op, Op::Eq | Op::Ne | Op::In),
+        ColumnType::Text => true,
+        ColumnType::Int | ColumnType::Instant | ColumnType::Deadline => c.op != Op::Contains,
+    };
+    if !allowed {
+        return Err(err(format!(
+            "{:?} cannot be used with {:?} ({})",
+            c.op.symbol(),
+            c.column.name(),
+            type_name(column_type)
+        )));
+    }
+    if c.op != Op::In && matches!(c.value, Value::List(_)) {
+        return Err(err(format!(
+            "{:?} takes one value, not a list",
+            c.op.symbol()
+        )));
+    }
+    let col = expr(c.column);
+    match column_type {
+        ColumnType::Flag => {
+            let wanted = flag(&c.value).map_err(err)? == (c.op == Op::Eq);
+            let sql = if wanted {
+                col.to_string()
+            } else {
+                format!("NOT ({col})")
+            };
+            Ok((sql, Vec::new()))
+        }
+        ColumnType::Instant | ColumnType::Deadline => {
+            let values = list(&c.value)
+                .iter()
+                .map(|v| time_value(v).map_err(err))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(time_predicate(col, c.op, &values))
+        }
+        ColumnType::State | ColumnType::Int | ColumnType::Text => {
+            let values = list(&c.value)
+                .iter()
+                .map(|v| scalar(column_type, v).map_err(err))
+                .collect::<Result<Vec<_>, _>>()?;
+            if values.is_empty() {
+                return Err(err("the list is empty".into()));
+            }
+            let sql = match c.op {
+                Op::Eq => format!("{col} = ?"),
+                // A NULL field differs from every value.
+                Op::Ne => format!("{col} IS NOT ?"),
+                Op::Gt => format!("{col} > ?"),
+                Op::Lt => format!("{col} < ?"),
+                Op::Ge => format!("{col} >= ?"),
+                Op::Le => format!("{col} <= ?"),
+                Op::In => format!("{col} IN ({})", vec!["?"; values.len()].join(", ")),
+                Op::Contains => format!("instr(tl_fold({col}), ?) > 0"),
+            };
+            let values = if c.op == Op::Contains {
+                values
+                    .into_iter()
+                    .map(|v| match v {
+                        SqlValue::Text(t) => SqlValue::Text(search::fold(&t)),
+                        other => other,
+                    })
+                    .collect()
+            } else {
+                values
+            };
+            Ok((sql, values))
+        }
+    }
+}
+
+fn type_name(t: ColumnType) -> &'static str {
+    match t {
+        ColumnType::Int => "a number",
+        ColumnType::Text => "text",
+        ColumnType::State => "a state",
+        ColumnType::Instant => "a time",
+        ColumnType::Deadline => "a date",
+        ColumnType::Flag => "yes or no",
+    }
+}
+
+fn list(v: &Value) -> Vec<&Value> {
+    match v {
+        Value::List(items) => items.iter().collect(),
+        other => vec![other],
+    }
+}
+
+fn flag(v: &Value) -> Result<bool, String> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        Value::Int(0) => Ok(false),
+        Value::Int(1) => Ok(true),
+        Value::Text(t) => match t.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "1" => Ok(true),
+            "false" | "no" | "0" => Ok(false),
+            _ => Err(format!("{t:?} is not true or false")),
+        },
+        other => Err(format!("{other} is not true or false")),
+    }
+}
+
+fn scalar(t: ColumnType, v: &Value) -> Result<SqlValue, String> {
+    match (t, v) {
+        (_, Value::List(_)) => Err("lists cannot be nested".into()),
+        (ColumnType::State, Value::Text(s)) => {
+            let state: State = s.parse()?;
+            Ok(SqlValue::Text(state.as_str().to_string()))
+        }
+        (ColumnType::State, other) => Err(format!("{other} is not a state")),
+        (ColumnType::Int, Value::Int(i)) => Ok(SqlValue::Integer(*i)),
+        (ColumnType::Int, Value::Text(s)) => s
+            .trim()
+            .parse::<i64>()
+            .map(SqlValue::Integer)
+            .map_err(|_| format!("{s:?} is not a whole number")),
+        (ColumnType::Int, Value::Bool(_)) => Err(format!("{v} is not a whole number")),
+        (ColumnType::Text, Value::Text(s)) => Ok(SqlValue::Text(s.clone())),
+        (ColumnType::Text, Value::Int(i)) => Ok(SqlValue::Text(i.to_string())),
+        (ColumnType::Text, Value::Bool(_)) => Err(format!("{v} is not text")),
+        (ColumnType::Flag | ColumnType::Instant | ColumnType::Deadline, _) => {
+            Err("internal: not a scalar column".into())
+        }
+    }
+}
+
+/// A time in a condition: a whole day, or an exact instant.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum TimeValue {
+    Day(Date),
+    At(Timestamp),
+}
+
+fn time_value(v: &Value) -> Result<TimeValue, String> {
+    let Value::Text(raw) = v else {
+        return Err(format!("{v} is not a date or time"));
+    };
+    let s = raw.trim();
+    let lower = s.to_ascii_lowercase();
+    if lower == "now" {
+        return Ok(TimeValue::At(crate::time::now()));
+    }
+    if let Some(rest) = lower.strip_prefix("today") {
+        let today = Zoned::now().date();
+        let days: i64 = match rest.trim() {
+            "" => 0,
+            offset => {
+                let (sign, digits) = offset.split_at(1);
+                let n: i64 = digits
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("{s:?}: expected today, today+N or today-N"))?;
+                match sign {
+                    "+" => n,
+                    "-" => -n,
+                    _ => return Err(format!("{s:?}: expected today, today+N or today-N")),
+                }
+            }
+        };
+        return today
+            .checked_add(days.days())
+            .map(TimeValue::Day)
+            .map_err(|e| format!("{s:?}: {e}"));
+    }
+    if s.len() == 10 {
+        if let Ok(d) = s.parse::<Date>() {
+            return Ok(TimeValue::Day(d));
+        }
+    }
+    crate::time::parse_ts(s).map(TimeValue::At).ok_or_else(|| {
+        format!(
+            "{s:?} is not a date (YYYY-MM-DD), a time with an offset (RFC 3339), today[+N] or now"
+        )
+    })
+}
+
+fn day_bounds(d: Date) -> (SqlValue, SqlValue) {
+    let next = d.tomorrow().unwrap_or(d);
+    (
+        SqlValue::Text(d.strftime("%Y-%m-%d").to_string()),
+        SqlValue::Text(next.strftime("%Y-%m-%d").to_string()),
+    )
+}
+
+/// Date values cover their whole day: the stored text of any time on day D
+/// sorts at or after "D" and before "D+1".
+fn time_predicate(col: &str, op: Op, values: &[TimeValue]) -> (String, Vec<SqlValue>) {
+    let one = |v: TimeValue, op: Op| -> (String, Vec<SqlValue>) {
+        match v {
+            TimeValue::At(ts) => {
+                let p = vec![SqlValue::Text(format_ts(ts))];
+                let sql = match op {
+                    Op::Eq | Op::In => format!("{col} = ?"),
+                    Op::Ne => format!("{col} IS NOT ?"),
+                    Op::Gt => format!("{col} > ?"),
+                    Op::Lt => format!("{col} < ?"),
+                    Op::Ge => format!("{col} >= ?"),
+                    Op::Le | Op::Contains => format!("{col} <= ?"),
+                };
+                (sql, p)
+            }
+            TimeValue::Day(d) => {
+                let (lo, hi) = day_bounds(d);
+                match op {
+                    Op::Eq | Op::In => (format!("({col} >= ? AND {col} < ?)"), vec![lo, hi]),
+                    Op::Ne => (
+                        format!("({col} IS NULL OR {col} < ? OR {col} >= ?)"),
+                        vec![lo, hi],
+                    ),
+                    Op::Gt => (format!("{col} >= ?"), vec![hi]),
+                    Op::Ge => (format!("{col} >= ?"), vec![lo]),
+                    Op::Lt => (format!("{col} < ?"), vec![lo]),
+                    Op::Le | Op::Contains => (format!("{col} < ?"), vec![hi]),
+                }
+            }
+        }
+    };
+    if op == Op::In {
+        let mut parts = Vec::new();
+        let mut params = Vec::new();
+        for v in values {
+            let (sql, mut p) = one(*v, Op::Eq);
+            parts.push(sql);
+            params.append(&mut p);
+        }
+        (format!("({})", parts.join(" OR ")), params)
+    } else {
+        one(values[0], op)
+    }
+}
+
+/// ORDER BY: empty values last whichever the direction, ties broken by id
+/// so that paging is stable. Default: by deadline, then latest change first.
+fn order_sql(order: &[OrderKey]) -> String {
+    let defaults = [
+        OrderKey {
+            column: Column::Deadline,
+            descending: false,
+        },
+        OrderKey {
+            column: Column::Modified,
+            descending: true,
+        },
+    ];
+    let keys = if order.is_empty() {
+        &defaults[..]
+    } else {
+        order
+    };
+    let mut parts: Vec<String> = keys
+        .iter()
+        .map(|k| {
+            let col = expr(k.column);
+            let collate = if k.column.column_type() == ColumnType::Text {
+                " COLLATE NOCASE"
+            } else {
+                ""
+            };
+            let dir = if k.descending { " DESC" } else { "" };
+            format!("({col} IS NULL), {col}{collate}{dir}")
+        })
+        .collect();
+    parts.push("t.id".into());
+    parts.join(", ")
+}

@@ -1,0 +1,165 @@
+//! The local task replica: one SQLite file holding the user's tasks from
+//! every account, the outbox of their pending actions, and sync bookkeeping.
+//!
+//! [`Replica`] owns the single writer connection (WAL, foreign keys on).
+//! Functions in the submodules that write take a `&Transaction`, functions
+//! that only read take a `&Connection`, so the types say which code may
+//! write. Extra read-only connections for other threads come from
+//! [`Replica::reader`].
+
+pub mod accounts;
+mod schema;
+pub mod search;
+pub mod sync_state;
+pub mod tasks;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+use crate::error::{Error, Result, is_corruption};
+use crate::query::{self, Page, Query};
+
+pub use schema::{APPLICATION_ID, LATEST_VERSION, migrations_up_to};
+pub use tasks::{IngestStats, TaskDetail, TaskRow};
+
+/// The local replica database.
+#[derive(Debug)]
+pub struct Replica {
+    path: Option<PathBuf>,
+    conn: Connection,
+}
+
+impl Replica {
+    /// Opens (creating if needed) the replica at `path` and brings its schema
+    /// up to date.
+    ///
+    /// A file that is not an SQLite database, belongs to another program or
+    /// was written by a newer tasklane is refused with a clear error and left
+    /// byte-for-byte untouched: it is inspected through a read-only
+    /// connection before anything may write to it.
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        if path.exists() && std::fs::metadata(path)?.len() > 0 {
+            schema::inspect(path)?;
+        }
+        let conn = Connection::open(path).map_err(|e| open_error(path, e))?;
+        let mut replica = Replica {
+            path: Some(path.to_path_buf()),
+            conn,
+        };
+        replica.init().map_err(|e| match e {
+            Error::Sqlite(e) if is_corruption(&e) => corrupt(path, &e),
+            other => other,
+        })?;
+        Ok(replica)
+    }
+
+    /// A replica that lives only in memory, for tests.
+    pub fn open_in_memory() -> Result<Self> {
+        let mut replica = Replica {
+            path: None,
+            conn: Connection::open_in_memory()?,
+        };
+        replica.init()?;
+        Ok(replica)
+    }
+
+    fn init(&mut self) -> Result<()> {
+        configure(&self.conn, true)?;
+        schema::migrate(&mut self.conn)?;
+        Ok(())
+    }
+
+    /// Where the database lives (`None` for an in-memory replica).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The writer connection, for reads on the current thread.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Runs `f` in one immediate transaction on the writer connection and
+    /// commits if it returns `Ok`; any error rolls everything back, so a
+    /// write is applied whole or not at all.
+    pub fn write<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// A new read-only connection to the same file, for another thread.
+    pub fn reader(&self) -> Result<Connection> {
+        let path = self
+            .path
+            .as_deref()
+            .ok_or_else(|| Error::Invalid("an in-memory replica has no readers".into()))?;
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        configure(&conn, false)?;
+        Ok(conn)
+    }
+
+    /// Runs a query over the effective view (server state plus pending ops).
+    pub fn query(&self, q: &Query) -> Result<Vec<TaskRow>> {
+        query::run(&self.conn, q)
+    }
+
+    /// How many tasks a query matches, ignoring its paging.
+    pub fn count(&self, q: &Query) -> Result<u64> {
+        query::count(&self.conn, q)
+    }
+
+    /// A page of results together with the total count.
+    pub fn page(&self, q: &Query) -> Result<Page> {
+        Ok(Page {
+            total: self.count(q)?,
+            start: q.start,
+            rows: self.query(q)?,
+        })
+    }
+
+    /// One task with its comments, history, offered actions and pending ops.
+    pub fn task(&self, id: i64) -> Result<TaskDetail> {
+        tasks::detail(&self.conn, id)
+    }
+}
+
+/// Connection settings every tasklane connection shares.
+fn configure(conn: &Connection, writer: bool) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    if writer {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // FULL rather than WAL's usual NORMAL: a queued action must survive a
+        // power cut the moment the UI says it was queued. Commits are few
+        // (ingest is batched), so the extra fsync is cheap.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+    }
+    search::register_functions(conn)?;
+    Ok(())
+}
+
+fn open_error(path: &Path, e: rusqlite::Error) -> Error {
+    if is_corruption(&e) {
+        corrupt(path, &e)
+    } else {
+        Error::Sqlite(e)
+    }
+}
+
+fn corrupt(path: &Path, e: &rusqlite::Error) -> Error {
+    Error::Corrupt {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    }
+}

@@ -1,0 +1,690 @@
+//! Tasks in the replica: the ingest path that writes server state, and the
+//! effective read models ([`TaskRow`], [`TaskDetail`]) that overlay it with
+//! the user's pending ops.
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use serde::{Deserialize, Serialize};
+
+use super::accounts::conversion_error;
+use super::search;
+use crate::error::{Error, Result};
+use crate::model::{
+    Account, AccountKind, Action, Comment, HistoryEntry, State, TaskRecord, TextFormat,
+};
+use crate::outbox::{self, Op, OpRequest, OpState};
+use crate::time::{format_ts, parse_ts};
+
+/// What an ingest did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct IngestStats {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+/// A task as lists show it: server state overlaid with pending ops.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskRow {
+    /// The replica's own id for the task (what `tasklane show` takes).
+    pub id: i64,
+    pub account: String,
+    pub key: String,
+    pub title: String,
+    /// The effective state: what the server said, or what a pending action
+    /// is expected to make it.
+    pub state: State,
+    /// The state the server last reported.
+    pub server_state: State,
+    pub status_text: String,
+    pub kind: Option<String>,
+    pub assignee: Option<String>,
+    pub group: Option<String>,
+    pub issuer: Option<String>,
+    pub deadline: Option<String>,
+    pub priority: Option<i64>,
+    pub created: Option<String>,
+    pub modified: Option<String>,
+    pub process: Option<String>,
+    pub parent_key: Option<String>,
+    pub position: Option<i64>,
+    /// Ops queued or being sent for this task.
+    pub pending: u32,
+    /// Ops that failed or hit a conflict and wait for the user.
+    pub attention: u32,
+    /// The task vanished from the user's view on the server.
+    pub gone: bool,
+    /// Created locally; the server has not confirmed it yet.
+    pub local_only: bool,
+}
+
+/// Everything about one task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskDetail {
+    #[serde(flatten)]
+    pub row: TaskRow,
+    pub account_kind: AccountKind,
+    pub description: String,
+    pub description_format: TextFormat,
+    /// Comments as the user should see them: the server's, plus pending adds,
+    /// edits and deletions.
+    pub comments: Vec<EffectiveComment>,
+    pub history: Vec<HistoryEntry>,
+    /// The actions the server last offered; empty if never fetched.
+    pub actions: Vec<Action>,
+    /// When the offered actions were fetched (`None`: never).
+    pub actions_fetched: Option<String>,
+    /// This task's ops that are not finished (pending, sending, failed, conflict).
+    pub ops: Vec<Op>,
+    /// The server's own representation.
+    pub payload: serde_json::Value,
+}
+
+/// A comment in the effective view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EffectiveComment {
+    #[serde(flatten)]
+    pub comment: Comment,
+    /// A change the user queued that the server has not confirmed.
+    pub pending: Option<PendingChange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum PendingChange {
+    Added { op_id: String },
+    Edited { op_id: String },
+    Deleted { op_id: String },
+}
+
+/// Writes server state for `records` of one account: new tasks are
+/// inserted, changed ones rewritten, unchanged ones (same digest) left
+/// alone. Comments, history and actions are replaced only when the record
+/// carries them. Pending ops are untouched, so the effective view stays
+/// server state plus pending ops.
+pub fn upsert(
+    tx: &Transaction<'_>,
+    account_id: i64,
+    records: &[TaskRecord],
+    now: Timestamp,
+) -> Result<IngestStats> {
+    let synced_at = format_ts(now);
+    let mut stats = IngestStats::default();
+    let mut lookup = tx.prepare_cached(
+        "SELECT id, digest, gone FROM tasks WHERE account_id = ?1 AND remote_key = ?2",
+    )?;
+    for record in records {
+        validate(record)?;
+        let payload = record.payload.to_string();
+        let digest = digest(record, &payload);
+        let existing: Option<(i64, i64, bool)> = lookup
+            .query_row(params![account_id, record.key], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        let comments_changed = match existing {
+            Some((id, _, _)) => match &record.comments {
+                Some(comments) => replace_comments(tx, id, comments)?,
+                None => false,
+            },
+            None => false,
+        };
+        let id = match existing {
+            None => {
+                let id = insert(tx, account_id, record, &payload, digest, &synced_at)?;
+                if let Some(comments) = &record.comments {
+                    replace_comments(tx, id, comments)?;
+                }
+                search::index(
+                    tx,
+                    id,
+                    &record.title,
+                    &record.description,
+                    &comments_text(record),
+                )?;
+                stats.inserted += 1;
+                id
+            }
+            Some((id, old, gone)) => {
+                if old != digest {
+                    update(tx, id, record, &payload, digest, &synced_at)?;
+                    stats.updated += 1;
+                } else {
+                    if gone {
+                        tx.execute("UPDATE tasks SET gone = 0 WHERE id = ?1", [id])?;
+                    }
+                    stats.unchanged += 1;
+                }
+                if old != digest || comments_changed {
+                    let comments = match &record.comments {
+                        Some(_) => comments_text(record),
+                        None => stored_comments_text(tx, id)?,
+                    };
+                    search::reindex(tx, id, &record.title, &record.description, &comments)?;
+                }
+                id
+            }
+        };
+        if let Some(history) = &record.history {
+            replace_history(tx, id, history)?;
+        }
+        if let Some(actions) = &record.actions {
+            replace_actions(tx, id, actions, &synced_at)?;
+        }
+    }
+    Ok(stats)
+}
+
+fn validate(record: &TaskRecord) -> Result<()> {
+    if record.key.trim().is_empty() {
+        return Err(Error::Invalid(format!(
+            "task {:?} has an empty remote key",
+            record.title
+        )));
+    }
+    if record.key.starts_with("local:") {
+        return Err(Error::Invalid(format!(
+            "remote key {:?} uses the prefix reserved for tasks created offline",
+            record.key
+        )));
+    }
+    Ok(())
+}
+
+/// A hash of everything `tasks` stores for a record, to skip rewriting
+/// unchanged rows. `DefaultHasher::new()` is deterministic within a build;
+/// should a toolchain change it, every row is rewritten once, nothing worse.
+fn digest(record: &TaskRecord, payload: &str) -> i64 {
+    let mut h = DefaultHasher::new();
+    record.title.hash(&mut h);
+    record.description.hash(&mut h);
+    record.description_format.as_str().hash(&mut h);
+    record.state.as_str().hash(&mut h);
+    record.status_text.hash(&mut h);
+    record.kind.hash(&mut h);
+    record.assignee.hash(&mut h);
+    record.group.hash(&mut h);
+    record.issuer.hash(&mut h);
+    record.deadline.map(|d| d.to_text()).hash(&mut h);
+    record.priority.hash(&mut h);
+    record.created.map(|t| t.as_second()).hash(&mut h);
+    record.modified.map(|t| t.as_second()).hash(&mut h);
+    record.process.hash(&mut h);
+    record.parent_key.hash(&mut h);
+    record.position.hash(&mut h);
+    payload.hash(&mut h);
+    h.finish() as i64
+}
+
+fn insert(
+    tx: &Transaction<'_>,
+    account_id: i64,
+    r: &TaskRecord,
+    payload: &str,
+    digest: i64,
+    synced_at: &str,
+) -> Result<i64> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO tasks (account_id, remote_key, title, description, description_format, state,
+            status_text, kind, assignee, group_name, issuer, deadline, priority, created, modified,
+            process, parent_key, position, payload, digest, synced_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+            ?19, ?20, ?21)",
+    )?;
+    stmt.execute(params![
+        account_id,
+        r.key,
+        r.title,
+        r.description,
+        r.description_format.as_str(),
+        r.state.as_str(),
+        r.status_text,
+        r.kind,
+        r.assignee,
+        r.group,
+        r.issuer,
+        r.deadline.map(|d| d.to_text()),
+        r.priority,
+        r.created.map(format_ts),
+        r.modified.map(format_ts),
+        r.process,
+        r.parent_key,
+        r.position,
+        payload,
+        digest,
+        synced_at,
+    ])?;
+    Ok(tx.last_insert_rowid())
+}
+
+fn update(
+    tx: &Transaction<'_>,
+    id: i64,
+    r: &TaskRecord,
+    payload: &str,
+    digest: i64,
+    synced_at: &str,
+) -> Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "UPDATE tasks SET title = ?2, description = ?3, description_format = ?4, state = ?5,
+            status_text = ?6, kind = ?7, assignee = ?8, group_name = ?9, issuer = ?10,
+            deadline = ?11, priority = ?12, created = ?13, modified = ?14, process = ?15,
+            parent_key = ?16, position = ?17, payload = ?18, digest = ?19, synced_at = ?20,
+            gone = 0
+         WHERE id = ?1",
+    )?;
+    stmt.execute(params![
+        id,
+        r.title,
+        r.description,
+        r.description_format.as_str(),
+        r.state.as_str(),
+        r.status_text,
+        r.kind,
+        r.assignee,
+        r.group,
+        r.issuer,
+        r.deadline.map(|d| d.to_text()),
+        r.priority,
+        r.created.map(format_ts),
+        r.modified.map(format_ts),
+        r.process,
+        r.parent_key,
+        r.position,
+        payload,
+        digest,
+        synced_at,
+    ])?;
+    Ok(())
+}
+
+/// Merges the server's comments by their server id; returns whether the
+/// stored set changed.
+fn replace_comments(tx: &Transaction<'_>, task_id: i64, comments: &[Comment]) -> Result<bool> {
+    let mut current: HashMap<String, (String, Option<String>)> = HashMap::new();
+    {
+        let mut stmt =
+            tx.prepare_cached("SELECT remote_id, text, modified FROM comments WHERE task_id = ?1")?;
+        let rows = stmt.query_map([task_id], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?;
+        for row in rows {
+            let (id, value) = row?;
+            current.insert(id, value);
+        }
+    }
+    let mut changed = false;
+    let mut upsert = tx.prepare_cached(
+        "INSERT INTO comments (task_id, remote_id, author, text, created, modified)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (task_id, remote_id) DO UPDATE SET
+            author = excluded.author, text = excluded.text,
+            created = excluded.created, modified = excluded.modified",
+    )?;
+    for c in comments {
+        let modified = c.modified.map(format_ts);
+        let same = current
+            .remove(&c.remote_id)
+            .is_some_and(|(text, m)| text == c.text && m == modified);
+        if !same {
+            upsert.execute(params![
+                task_id,
+                c.remote_id,
+                c.author,
+                c.text,
+                c.created.map(format_ts),
+                modified,
+            ])?;
+            changed = true;
+        }
+    }
+    let mut delete =
+        tx.prepare_cached("DELETE FROM comments WHERE task_id = ?1 AND remote_id = ?2")?;
+    for gone in current.keys() {
+        delete.execute(params![task_id, gone])?;
+        changed = true;
+    }
+    Ok(changed)
+}
+
+fn replace_history(tx: &Transaction<'_>, task_id: i64, history: &[HistoryEntry]) -> Result<()> {
+    tx.execute("DELETE FROM history WHERE task_id = ?1", [task_id])?;
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO history (task_id, remote_id, at, actor, action, text, changes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for h in history {
+        stmt.execute(params![
+            task_id,
+            h.remote_id,
+            h.at.map(format_ts),
+            h.actor,
+            h.action,
+            h.text,
+            h.changes.to_string(),
+        ])?;
+    }
+    Ok(())
+}
+
+fn replace_actions(
+    tx: &Transaction<'_>,
+    task_id: i64,
+    actions: &[Action],
+    fetched_at: &str,
+) -> Result<()> {
+    tx.execute("DELETE FROM task_actions WHERE task_id = ?1", [task_id])?;
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO task_actions (task_id, ordinal, action_id, label, to_state, params)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (i, a) in actions.iter().enumerate() {
+        stmt.execute(params![
+            task_id,
+            i as i64,
+            a.id,
+            a.label,
+            a.to_state.map(State::as_str),
+            serde_json::to_string(&a.params)?,
+        ])?;
+    }
+    tx.execute(
+        "UPDATE tasks SET actions_at = ?2 WHERE id = ?1",
+        params![task_id, fetched_at],
+    )?;
+    Ok(())
+}
+
+fn comments_text(record: &TaskRecord) -> String {
+    record
+        .comments
+        .iter()
+        .flatten()
+        .map(|c| c.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub(crate) fn stored_comments_text(conn: &Connection, task_id: i64) -> Result<String> {
+    let mut stmt =
+        conn.prepare_cached("SELECT text FROM comments WHERE task_id = ?1 ORDER BY id")?;
+    let texts = stmt
+        .query_map([task_id], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(texts.join("\n"))
+}
+
+/// The column list [`from_row`] reads, over `tasks t`.
+pub(crate) const ROW_COLUMNS: &str = "t.id, (SELECT name FROM accounts WHERE id = t.account_id),
+    t.remote_key, t.title, t.eff_state, t.state, t.status_text, t.kind, t.eff_assignee,
+    t.eff_group, t.issuer, t.eff_deadline, t.priority, t.created, t.modified, t.process,
+    t.parent_key, t.position,
+    (SELECT count(*) FROM outbox o WHERE o.task_id = t.id AND o.state IN ('pending', 'sending')),
+    (SELECT count(*) FROM outbox o WHERE o.task_id = t.id AND o.state IN ('failed', 'conflict')),
+    t.gone, t.local_op IS NOT NULL";
+
+pub(crate) fn from_row(row: &Row<'_>) -> rusqlite::Result<TaskRow> {
+    let state = |i: usize| -> rusqlite::Result<State> {
+        let text: String = row.get(i)?;
+        text.parse().map_err(|e: String| conversion_error(i, e))
+    };
+    Ok(TaskRow {
+        id: row.get(0)?,
+        account: row.get(1)?,
+        key: row.get(2)?,
+        title: row.get(3)?,
+        state: state(4)?,
+        server_state: state(5)?,
+        status_text: row.get(6)?,
+        kind: row.get(7)?,
+        assignee: row.get(8)?,
+        group: row.get(9)?,
+        issuer: row.get(10)?,
+        deadline: row.get(11)?,
+        priority: row.get(12)?,
+        created: row.get(13)?,
+        modified: row.get(14)?,
+        process: row.get(15)?,
+        parent_key: row.get(16)?,
+        position: row.get(17)?,
+        pending: row.get(18)?,
+        attention: row.get(19)?,
+        gone: row.get(20)?,
+        local_only: row.get(21)?,
+    })
+}
+
+/// The effective row of one task.
+pub fn row(conn: &Connection, id: i64) -> Result<TaskRow> {
+    conn.prepare_cached(&format!(
+        "SELECT {ROW_COLUMNS} FROM tasks t WHERE t.id = ?1"
+    ))?
+    .query_row([id], from_row)
+    .optional()?
+    .ok_or_else(|| Error::TaskNotFound(id.to_string()))
+}
+
+/// The replica id of the task with this remote key in this account.
+pub fn id_by_key(conn: &Connection, account_id: i64, key: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM tasks WHERE account_id = ?1 AND remote_key = ?2")?
+        .query_row(params![account_id, key], |r| r.get(0))
+        .optional()?)
+}
+
+/// The account a task belongs to.
+pub fn account_of(conn: &Connection, id: i64) -> Result<Account> {
+    let account_id: i64 = conn
+        .query_row("SELECT account_id FROM tasks WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .ok_or_else(|| Error::TaskNotFound(id.to_string()))?;
+    super::accounts::by_id(conn, account_id)
+}
+
+/// The actions the server last offered on a task, and when they were
+/// fetched (`None`: never, so nothing can be checked against them).
+pub fn offered_actions(conn: &Connection, id: i64) -> Result<(Vec<Action>, Option<String>)> {
+    let fetched: Option<String> = conn
+        .query_row("SELECT actions_at FROM tasks WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .ok_or_else(|| Error::TaskNotFound(id.to_string()))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT action_id, label, to_state, params FROM task_actions
+         WHERE task_id = ?1 ORDER BY ordinal",
+    )?;
+    let actions = stmt
+        .query_map([id], |r| {
+            let to_state: Option<String> = r.get(2)?;
+            let params: String = r.get(3)?;
+            Ok(Action {
+                id: r.get(0)?,
+                label: r.get(1)?,
+                to_state: to_state
+                    .map(|s| s.parse().map_err(|e: String| conversion_error(2, e)))
+                    .transpose()?,
+                params: serde_json::from_str(&params)
+                    .map_err(|e| conversion_error(3, e.to_string()))?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok((actions, fetched))
+}
+
+/// The server's comments on a task.
+pub fn comments(conn: &Connection, id: i64) -> Result<Vec<Comment>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT remote_id, author, text, created, modified FROM comments
+         WHERE task_id = ?1 ORDER BY coalesce(created, ''), id",
+    )?;
+    let comments = stmt
+        .query_map([id], |r| {
+            Ok(Comment {
+                remote_id: r.get(0)?,
+                author: r.get(1)?,
+                text: r.get(2)?,
+                created: r.get::<_, Option<String>>(3)?.as_deref().and_then(parse_ts),
+                modified: r.get::<_, Option<String>>(4)?.as_deref().and_then(parse_ts),
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(comments)
+}
+
+fn history(conn: &Connection, id: i64) -> Result<Vec<HistoryEntry>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT remote_id, at, actor, action, text, changes FROM history
+         WHERE task_id = ?1 ORDER BY coalesce(at, ''), id",
+    )?;
+    let entries = stmt
+        .query_map([id], |r| {
+            let changes: String = r.get(5)?;
+            Ok(HistoryEntry {
+                remote_id: r.get(0)?,
+                at: r.get::<_, Option<String>>(1)?.as_deref().and_then(parse_ts),
+                actor: r.get(2)?,
+                action: r.get(3)?,
+                text: r.get(4)?,
+                changes: serde_json::from_str(&changes)
+                    .map_err(|e| conversion_error(5, e.to_string()))?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(entries)
+}
+
+/// One task with everything the detail view shows.
+pub fn detail(conn: &Connection, id: i64) -> Result<TaskDetail> {
+    let row = row(conn, id)?;
+    let account = account_of(conn, id)?;
+    let (description, format, payload): (String, String, String) = conn.query_row(
+        "SELECT description, description_format, payload FROM tasks WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let (actions, actions_fetched) = offered_actions(conn, id)?;
+    let ops = outbox::for_task(conn, id)?;
+    let comments = effective_comments(comments(conn, id)?, &ops, &account);
+    Ok(TaskDetail {
+        row,
+        account_kind: account.kind,
+        description,
+        description_format: if format == "html" {
+            TextFormat::Html
+        } else {
+            TextFormat::Text
+        },
+        comments,
+        history: history(conn, id)?,
+        actions,
+        actions_fetched,
+        ops,
+        payload: serde_json::from_str(&payload)?,
+    })
+}
+
+/// Overlays the task's pending comment ops on the server's comments.
+fn effective_comments(
+    server: Vec<Comment>,
+    ops: &[Op],
+    account: &Account,
+) -> Vec<EffectiveComment> {
+    let mut out: Vec<EffectiveComment> = server
+        .into_iter()
+        .map(|comment| EffectiveComment {
+            comment,
+            pending: None,
+        })
+        .collect();
+    for op in ops
+        .iter()
+        .filter(|op| matches!(op.state, OpState::Pending | OpState::Sending))
+    {
+        let op_id = op.op_id.to_string();
+        match &op.request {
+            OpRequest::CommentAdd { text } => out.push(EffectiveComment {
+                comment: Comment {
+                    remote_id: format!("pending:{op_id}"),
+                    author: Some(account.user_name.clone()).filter(|u| !u.is_empty()),
+                    text: text.clone(),
+                    created: op.created_at,
+                    modified: None,
+                },
+                pending: Some(PendingChange::Added { op_id }),
+            }),
+            OpRequest::CommentEdit { comment, text } => {
+                if let Some(c) = out.iter_mut().find(|c| &c.comment.remote_id == comment) {
+                    c.comment.text = text.clone();
+                    c.pending = Some(PendingChange::Edited { op_id });
+                }
+            }
+            OpRequest::CommentDelete { comment } => {
+                if let Some(c) = out.iter_mut().find(|c| &c.comment.remote_id == comment) {
+                    c.pending = Some(PendingChange::Deleted { op_id });
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The server state of a task as a [`TaskRecord`], with its comments,
+/// history and offered actions (what `export` writes).
+pub fn server_record(conn: &Connection, id: i64) -> Result<TaskRecord> {
+    let mut record = conn
+        .prepare_cached(
+            "SELECT remote_key, title, description, description_format, state, status_text, kind,
+                assignee, group_name, issuer, deadline, priority, created, modified, process,
+                parent_key, position, payload, actions_at IS NOT NULL
+             FROM tasks WHERE id = ?1",
+        )?
+        .query_row([id], |r| {
+            let text = |i: usize| -> rusqlite::Result<Option<String>> { r.get(i) };
+            let state: String = r.get(4)?;
+            let payload: String = r.get(17)?;
+            let mut record = TaskRecord::new(
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                state.parse().map_err(|e: String| conversion_error(4, e))?,
+            );
+            record.description = r.get(2)?;
+            record.description_format = if r.get::<_, String>(3)? == "html" {
+                TextFormat::Html
+            } else {
+                TextFormat::Text
+            };
+            record.status_text = r.get(5)?;
+            record.kind = text(6)?;
+            record.assignee = text(7)?;
+            record.group = text(8)?;
+            record.issuer = text(9)?;
+            record.deadline = text(10)?.and_then(|d| d.parse().ok());
+            record.priority = r.get(11)?;
+            record.created = text(12)?.as_deref().and_then(parse_ts);
+            record.modified = text(13)?.as_deref().and_then(parse_ts);
+            record.process = text(14)?;
+            record.parent_key = text(15)?;
+            record.position = r.get(16)?;
+            record.payload =
+                serde_json::from_str(&payload).map_err(|e| conversion_error(17, e.to_string()))?;
+            // Actions are exported only when they were fetched, so that an
+            // import keeps "never fetched" apart from "none offered".
+            if r.get::<_, bool>(18)? {
+                record.actions = Some(Vec::new());
+            }
+            Ok(record)
+        })
+        .optional()?
+        .ok_or_else(|| Error::TaskNotFound(id.to_string()))?;
+    record.comments = Some(comments(conn, id)?);
+    record.history = Some(history(conn, id)?);
+    if record.actions.is_some() {
+        record.actions = Some(offered_actions(conn, id)?.0);
+    }
+    Ok(record)
+}

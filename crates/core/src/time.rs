@@ -1,0 +1,138 @@
+//! Points in time as the replica stores them.
+//!
+//! Every instant is stored as UTC text in one fixed-width format
+//! (`2026-11-22T08:30:00Z`), so that SQLite's text ordering is time
+//! ordering and a value means the same thing whoever reads it. Deadlines are
+//! the exception the servers force on us: GEVER deadlines are calendar dates
+//! without a time of day, so a deadline is either a date (`2026-11-30`) or an
+//! instant. Both sort correctly against each other as text.
+
+use std::fmt;
+use std::str::FromStr;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The current instant, truncated to whole seconds like everything stored.
+pub fn now() -> Timestamp {
+    let now = Timestamp::now();
+    Timestamp::from_second(now.as_second()).unwrap_or(now)
+}
+
+/// Formats an instant in the replica's fixed-width UTC form.
+pub fn format_ts(ts: Timestamp) -> String {
+    ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// Parses an instant written with an offset (`Z`, `+09:00`, ...).
+pub fn parse_ts(text: &str) -> Option<Timestamp> {
+    text.trim().parse::<Timestamp>().ok()
+}
+
+/// A deadline: a calendar date, or an exact instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deadline {
+    Date(Date),
+    At(Timestamp),
+}
+
+impl Deadline {
+    /// The stored text form.
+    pub fn to_text(&self) -> String {
+        match self {
+            Deadline::Date(d) => d.strftime("%Y-%m-%d").to_string(),
+            Deadline::At(ts) => format_ts(*ts),
+        }
+    }
+
+    /// The calendar day this deadline falls on, in UTC for instants.
+    pub fn day(&self) -> Date {
+        match self {
+            Deadline::Date(d) => *d,
+            Deadline::At(ts) => ts.to_zoned(jiff::tz::TimeZone::UTC).date(),
+        }
+    }
+}
+
+impl FromStr for Deadline {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.len() == 10 {
+            if let Ok(d) = s.parse::<Date>() {
+                return Ok(Deadline::Date(d));
+            }
+        }
+        parse_ts(s).map(Deadline::At).ok_or_else(|| {
+            format!("{s:?} is neither a date (YYYY-MM-DD) nor a time with an offset (RFC 3339)")
+        })
+    }
+}
+
+impl fmt::Display for Deadline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_text())
+    }
+}
+
+impl Serialize for Deadline {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_text())
+    }
+}
+
+impl<'de> Deserialize<'de> for Deadline {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Serde helpers for `Option<Timestamp>` fields in the replica's text form.
+pub mod opt_ts {
+    use jiff::Timestamp;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(ts) => s.serialize_str(&super::format_ts(*ts)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(text) if text.trim().is_empty() => Ok(None),
+            Some(text) => super::parse_ts(&text).map(Some).ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "{text:?} is not a time with an offset (RFC 3339)"
+                ))
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instants_are_stored_in_fixed_width_utc() {
+        let ts: Timestamp = "2020-07-07T13:50:21.494+08:00".parse().unwrap();
+        assert_eq!(format_ts(ts), "2020-07-07T05:50:21Z");
+    }
+
+    #[test]
+    fn deadlines_are_dates_or_instants_and_sort_as_text() {
+        let date: Deadline = "2026-11-30".parse().unwrap();
+        let at: Deadline = "2026-11-30T10:00:00+09:00".parse().unwrap();
+        assert_eq!(date.to_text(), "2026-11-30");
+        assert_eq!(at.to_text(), "2026-11-30T01:00:00Z");
+        assert!(date.to_text() < at.to_text());
+        assert!("2026-12-01" > at.to_text().as_str());
+        assert!("tomorrow".parse::<Deadline>().is_err());
+    }
+}
