@@ -30,13 +30,13 @@ CREATE TABLE accounts (
 ) STRICT;
 
 CREATE TABLE tasks (
-    id            INTEGER PRIMARY KEY,
+    -- AUTOINCREMENT: an id is never reused, so nothing keyed by a deleted
+    -- task's id (a search entry, a UI selection) can ever point at another.
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     account_id    INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     -- The stable remote key (see docs/decisions/0002-task-identity.md).
     remote_key    TEXT NOT NULL,
     title         TEXT NOT NULL,
-    description   TEXT NOT NULL DEFAULT '',
-    description_format TEXT NOT NULL DEFAULT 'text' CHECK (description_format IN ('text', 'html')),
     state         TEXT NOT NULL CHECK (state IN ('open', 'in_progress', 'resolved', 'closed',
                                                  'cancelled', 'rejected', 'planned', 'skipped', 'other')),
     status_text   TEXT NOT NULL DEFAULT '',
@@ -51,8 +51,6 @@ CREATE TABLE tasks (
     process       TEXT,
     parent_key    TEXT,
     position      INTEGER,
-    -- The server's own representation, verbatim.
-    payload       TEXT NOT NULL DEFAULT 'null' CHECK (json_valid(payload)),
     -- Hash of the normalized record as last written, so an unchanged task
     -- costs a lookup on re-sync instead of a rewrite of the row and its
     -- search entry.
@@ -81,12 +79,28 @@ CREATE TABLE tasks (
     UNIQUE (account_id, remote_key)
 ) STRICT;
 
--- The inbox: "mine / my group's, in this state, by deadline".
-CREATE INDEX tasks_by_assignee ON tasks (eff_assignee, eff_state, eff_deadline);
-CREATE INDEX tasks_by_group ON tasks (eff_group, eff_state, eff_deadline);
-CREATE INDEX tasks_by_state ON tasks (eff_state, eff_deadline);
-CREATE INDEX tasks_by_modified ON tasks (modified);
-CREATE INDEX tasks_pending ON tasks (id) WHERE pending_effect IS NOT NULL;
+-- Indexes serve the inbox's questions ("mine / my group's, in this state,
+-- by deadline", "everything by deadline"). Their sort columns are spelled
+-- exactly as the query compiler's ORDER BY spells them — empty deadlines
+-- last — so SQLite can walk an index instead of sorting. They skip tasks
+-- that are gone, which queries leave out unless asked.
+CREATE INDEX tasks_by_assignee ON tasks (eff_assignee, eff_state, (eff_deadline IS NULL), eff_deadline)
+    WHERE gone = 0;
+CREATE INDEX tasks_by_group ON tasks (eff_group, eff_state, (eff_deadline IS NULL), eff_deadline)
+    WHERE gone = 0;
+CREATE INDEX tasks_by_deadline ON tasks ((eff_deadline IS NULL), eff_deadline) WHERE gone = 0;
+CREATE INDEX tasks_by_parent ON tasks (account_id, parent_key) WHERE parent_key IS NOT NULL;
+
+-- The bulky part of a task, kept out of `tasks` so that lists, sorts and
+-- search joins read short rows. One row per task.
+CREATE TABLE task_bodies (
+    task_id     INTEGER PRIMARY KEY REFERENCES tasks(id) ON DELETE CASCADE,
+    description TEXT NOT NULL DEFAULT '',
+    description_format TEXT NOT NULL DEFAULT 'text' CHECK (description_format IN ('text', 'html')),
+    -- The server's own representation, verbatim (always written by
+    -- serde_json, so not re-validated here).
+    payload     TEXT NOT NULL DEFAULT 'null'
+) STRICT;
 
 CREATE TABLE comments (
     id          INTEGER PRIMARY KEY,
@@ -126,13 +140,27 @@ CREATE TABLE task_actions (
 -- tokenizer matches any substring of three or more characters, which is
 -- what Chinese and Japanese need (no word boundaries). Shorter terms are
 -- served by a range scan over this index's vocabulary (see replica/search.rs).
--- Contentless: the text already lives in `tasks` and `comments`.
+-- Contentless: the text already lives in `tasks`, `task_bodies` and `comments`.
 CREATE VIRTUAL TABLE task_search USING fts5 (
     title, description, comments,
     content = '', contentless_delete = 1,
     tokenize = 'trigram case_sensitive 0'
 );
 CREATE VIRTUAL TABLE task_search_terms USING fts5vocab (task_search, 'row');
+-- Buffer 64 MiB of new terms before writing a segment: an initial sync of
+-- many tasks then writes a few large segments instead of merging hundreds.
+INSERT INTO task_search (task_search, rank) VALUES ('hashsize', 67108864);
+
+-- Tasks whose text changed and is not yet in `task_search`. Ingest only
+-- records the id here (in the same transaction), and the search index
+-- catches up right after, so that a large sync does not pay for indexing
+-- inside its write. Searches scan these few rows directly meanwhile, so
+-- results are complete at every moment.
+CREATE TABLE search_backlog (
+    task_id INTEGER PRIMARY KEY,
+    -- 1 when the task has never been indexed, so there is no old entry to remove.
+    fresh   INTEGER NOT NULL DEFAULT 0 CHECK (fresh IN (0, 1))
+) STRICT;
 
 CREATE TABLE outbox (
     -- Queue order; ops of one task are replayed in this order.

@@ -10,7 +10,7 @@
 //! An import is one transaction through the same upsert path sync uses:
 //! a file with any error imports nothing.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::io::{Read, Write};
 
 use rusqlite::Connection;
@@ -79,16 +79,17 @@ pub fn import_document(replica: &mut Replica, doc: &Document) -> Result<ImportSt
             )));
         }
     }
-    // Group by account, keeping file order within each.
-    let mut by_account: BTreeMap<&str, Vec<TaskRecord>> = BTreeMap::new();
+    // Group by account in order of first appearance, keeping file order
+    // within each, so replica ids follow the file.
+    let mut by_account: Vec<(&str, Vec<TaskRecord>)> = Vec::new();
     for t in &doc.tasks {
-        by_account
-            .entry(t.account.as_str())
-            .or_default()
-            .push(t.task.clone());
+        match by_account.iter_mut().find(|(name, _)| *name == t.account) {
+            Some((_, records)) => records.push(t.task.clone()),
+            None => by_account.push((t.account.as_str(), vec![t.task.clone()])),
+        }
     }
     let at = now();
-    replica.write(|tx| {
+    let stats = replica.write(|tx| {
         let mut stats = ImportStats::default();
         for new in &doc.accounts {
             match accounts::find(tx, &new.name)? {
@@ -117,7 +118,9 @@ pub fn import_document(replica: &mut Replica, doc: &Document) -> Result<ImportSt
             stats.tasks.unchanged += s.unchanged;
         }
         Ok(stats)
-    })
+    })?;
+    replica.catch_up_search()?;
+    Ok(stats)
 }
 
 /// Writes the server state of the replica's tasks (of one account, or all)

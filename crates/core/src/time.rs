@@ -60,10 +60,10 @@ impl FromStr for Deadline {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
-        if s.len() == 10 {
-            if let Ok(d) = s.parse::<Date>() {
-                return Ok(Deadline::Date(d));
-            }
+        if s.len() == 10
+            && let Ok(d) = s.parse::<Date>()
+        {
+            return Ok(Deadline::Date(d));
         }
         parse_ts(s).map(Deadline::At).ok_or_else(|| {
             format!("{s:?} is neither a date (YYYY-MM-DD) nor a time with an offset (RFC 3339)")

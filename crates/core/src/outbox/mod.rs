@@ -466,14 +466,13 @@ fn create_placeholder(
         return Err(Error::InvalidOp("a new task needs a title".into()));
     }
     tx.execute(
-        "INSERT INTO tasks (account_id, remote_key, title, description, state, kind, assignee,
-            group_name, issuer, deadline, process, parent_key, position, synced_at, local_op)
-         VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        "INSERT INTO tasks (account_id, remote_key, title, state, kind, assignee, group_name,
+            issuer, deadline, process, parent_key, position, synced_at, local_op)
+         VALUES (?1, ?2, ?3, 'open', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         params![
             account_id,
             format!("local:{op_id}"),
             new.title,
-            new.description,
             new.kind,
             new.assignee,
             new.group,
@@ -487,7 +486,11 @@ fn create_placeholder(
         ],
     )?;
     let id = tx.last_insert_rowid();
-    search::index(tx, id, &new.title, &new.description, "")?;
+    tx.execute(
+        "INSERT INTO task_bodies (task_id, description) VALUES (?1, ?2)",
+        params![id, new.description],
+    )?;
+    search::enqueue(tx, id, true)?;
     Ok(id)
 }
 
@@ -863,11 +866,7 @@ pub fn cancel(tx: &Transaction<'_>, op: &str, now: Timestamp) -> Result<Op> {
                 )?;
             }
         }
-        search::unindex(tx, task_id)?;
-        tx.execute(
-            "DELETE FROM tasks WHERE id = ?1 AND local_op IS NOT NULL",
-            [task_id],
-        )?;
+        crate::replica::tasks::delete(tx, task_id)?;
     }
     Ok(cancelled)
 }

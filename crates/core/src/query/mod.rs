@@ -107,7 +107,7 @@ pub struct Page {
     /// How many rows match, ignoring paging.
     pub total: u64,
     pub start: u32,
-    pub rows: Vec<TaskRow>,
+    pub tasks: Vec<TaskRow>,
 }
 
 /// A query that cannot be run, naming the part that is wrong.

@@ -4,22 +4,72 @@
 //! operator are ever concatenated; user text reaches SQLite solely as
 //! parameters (search text as an FTS5 phrase literal, also a parameter).
 
+use std::collections::HashSet;
+
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan, Zoned};
-use rusqlite::Connection;
-use rusqlite::types::Value as SqlValue;
+use rusqlite::types::{ToSqlOutput, Value as SqlValue};
+use rusqlite::vtab::array::Array;
+use rusqlite::{Connection, ToSql, params_from_iter};
 
 use super::{Column, ColumnType, Condition, MAX_COUNT, Op, OrderKey, Query, QueryError, Value};
 use crate::error::Result;
 use crate::model::State;
-use crate::replica::search::{self, SearchFilter};
+use crate::replica::search::{self, Indexed, SearchPlan};
 use crate::replica::tasks::{self, TaskRow};
 use crate::time::format_ts;
 
-/// A compiled WHERE clause.
+/// A parameter: a plain value, or a list of ids for `rarray(?)`.
+#[derive(Debug, Clone)]
+enum Param {
+    Value(SqlValue),
+    Ids(Array),
+}
+
+impl ToSql for Param {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        match self {
+            Param::Value(v) => v.to_sql(),
+            Param::Ids(a) => a.to_sql(),
+        }
+    }
+}
+
+/// A WHERE clause under construction: conjuncts and their parameters.
+#[derive(Debug, Clone, Default)]
 struct Where {
-    sql: String,
-    params: Vec<SqlValue>,
+    parts: Vec<String>,
+    params: Vec<Param>,
+}
+
+impl Where {
+    fn and(&mut self, sql: impl Into<String>, params: impl IntoIterator<Item = Param>) {
+        self.parts.push(sql.into());
+        self.params.extend(params);
+    }
+
+    fn sql(&self) -> String {
+        if self.parts.is_empty() {
+            "1".into()
+        } else {
+            self.parts.join(" AND ")
+        }
+    }
+}
+
+/// Up to this many index matches, a search is answered by looking those
+/// tasks up and sorting them; beyond, by walking the requested order and
+/// keeping the matches, which stops as soon as the page is full.
+const DRIVE_BY_IDS: usize = 2_000;
+
+/// How a query finds its rows.
+enum Plan {
+    /// Nothing can match.
+    Empty,
+    /// The WHERE clause says it all.
+    Sql(Where),
+    /// The WHERE clause, and membership in a large set of search matches.
+    Filtered(Where, Vec<i64>),
 }
 
 /// Runs `q` and returns its page of rows in order.
@@ -28,37 +78,127 @@ struct Where {
 /// columns), then the rows for those ids, whose per-row pending counts would
 /// otherwise be computed for every matching row before the sort.
 pub fn run(conn: &Connection, q: &Query) -> Result<Vec<TaskRow>> {
-    let Some(w) = compile_where(conn, q)? else {
-        return Ok(Vec::new());
-    };
     let order = order_sql(&q.order);
-    let sql = format!(
-        "SELECT t.id FROM tasks t WHERE {} ORDER BY {order} LIMIT {} OFFSET {}",
-        w.sql, q.count, q.start
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let ids = stmt
-        .query_map(rusqlite::params_from_iter(w.params.iter()), |r| {
-            r.get::<_, i64>(0)
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let ids = match plan(conn, q)? {
+        Plan::Empty => Vec::new(),
+        Plan::Sql(w) => {
+            let sql = format!(
+                "SELECT t.id FROM tasks t WHERE {} ORDER BY {order} LIMIT {} OFFSET {}",
+                w.sql(),
+                q.count,
+                q.start
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
+            stmt.query_map(params_from_iter(w.params.iter()), |r| r.get::<_, i64>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+        }
+        Plan::Filtered(w, matches) => {
+            let matches: HashSet<i64> = matches.into_iter().collect();
+            let sql = format!(
+                "SELECT t.id FROM tasks t WHERE {} ORDER BY {order}",
+                w.sql()
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let mut rows = stmt.query(params_from_iter(w.params.iter()))?;
+            let mut ids = Vec::new();
+            let mut skipped = 0u32;
+            while ids.len() < q.count as usize {
+                let Some(row) = rows.next()? else { break };
+                let id: i64 = row.get(0)?;
+                if !matches.contains(&id) {
+                    continue;
+                }
+                if skipped < q.start {
+                    skipped += 1;
+                } else {
+                    ids.push(id);
+                }
+            }
+            ids
+        }
+    };
     ids.into_iter().map(|id| tasks::row(conn, id)).collect()
 }
 
 /// How many rows `q` matches, ignoring paging.
 pub fn count(conn: &Connection, q: &Query) -> Result<u64> {
-    let Some(w) = compile_where(conn, q)? else {
-        return Ok(0);
+    let w = match plan(conn, q)? {
+        Plan::Empty => return Ok(0),
+        Plan::Sql(w) => w,
+        Plan::Filtered(mut w, matches) => {
+            w.and(
+                "t.id IN rarray(?)",
+                [Param::Ids(search::ids_array(&matches))],
+            );
+            w
+        }
     };
-    let sql = format!("SELECT count(*) FROM tasks t WHERE {}", w.sql);
+    let sql = format!("SELECT count(*) FROM tasks t WHERE {}", w.sql());
     let n: i64 = conn
         .prepare_cached(&sql)?
-        .query_row(rusqlite::params_from_iter(w.params.iter()), |r| r.get(0))?;
+        .query_row(params_from_iter(w.params.iter()), |r| r.get(0))?;
     Ok(n as u64)
 }
 
-/// `None` when the query provably matches nothing.
-fn compile_where(conn: &Connection, q: &Query) -> Result<Option<Where>> {
+fn plan(conn: &Connection, q: &Query) -> Result<Plan> {
+    let mut w = filters(q)?;
+    let Some(text) = &q.search else {
+        return Ok(Plan::Sql(w));
+    };
+    let terms = match search::plan(conn, text)? {
+        SearchPlan::All => return Ok(Plan::Sql(w)),
+        SearchPlan::Nothing => return Ok(Plan::Empty),
+        SearchPlan::Terms(terms) => terms,
+    };
+    for term in &terms.scanned {
+        w.and(search::SCAN_TERM_SQL, scan_params(term));
+    }
+    let matches = match &terms.indexed {
+        Indexed::Unused => None,
+        Indexed::NoMatch => Some(Vec::new()),
+        Indexed::Match(fts) => Some(search::matching_ids(conn, fts)?),
+    };
+    if terms.backlog {
+        // Tasks not yet indexed are matched by scanning their text; the
+        // index's answer counts only for the others, whose entry is current.
+        let (index_sql, index_params) = match &matches {
+            None => ("1".to_string(), Vec::new()),
+            Some(ids) => (
+                "t.id IN rarray(?)".to_string(),
+                vec![Param::Ids(search::ids_array(ids))],
+            ),
+        };
+        let scan_all = vec![search::SCAN_TERM_SQL; terms.all.len()].join(" AND ");
+        let mut params = index_params;
+        params.extend(terms.all.iter().flat_map(|t| scan_params(t)));
+        w.and(
+            format!(
+                "((t.id NOT IN (SELECT task_id FROM search_backlog) AND {index_sql}) \
+                 OR (t.id IN (SELECT task_id FROM search_backlog) AND {scan_all}))"
+            ),
+            params,
+        );
+        return Ok(Plan::Sql(w));
+    }
+    Ok(match matches {
+        None => Plan::Sql(w),
+        Some(ids) if ids.is_empty() => Plan::Empty,
+        Some(ids) if ids.len() <= DRIVE_BY_IDS => {
+            w.and("t.id IN rarray(?)", [Param::Ids(search::ids_array(&ids))]);
+            Plan::Sql(w)
+        }
+        Some(ids) => Plan::Filtered(w, ids),
+    })
+}
+
+fn scan_params(term: &str) -> Vec<Param> {
+    (0..3)
+        .map(|_| Param::Value(SqlValue::Text(term.to_string())))
+        .collect()
+}
+
+/// Conditions, exclusions and the default "not gone" filter.
+fn filters(q: &Query) -> Result<Where> {
     if q.count > MAX_COUNT {
         return Err(QueryError::new(
             format!("count {}", q.count),
@@ -66,19 +206,19 @@ fn compile_where(conn: &Connection, q: &Query) -> Result<Option<Where>> {
         )
         .into());
     }
-    let mut parts = Vec::new();
-    let mut params = Vec::new();
+    let mut w = Where::default();
     for c in &q.conditions {
-        let (sql, mut p) = predicate(c)?;
-        parts.push(sql);
-        params.append(&mut p);
+        let (sql, p) = predicate(c)?;
+        w.and(sql, p.into_iter().map(Param::Value));
     }
     for c in &q.exclusions {
-        let (sql, mut p) = predicate(c)?;
+        let (sql, p) = predicate(c)?;
         // A row whose field is NULL does not match the condition, so it
         // must not be excluded: NOT NULL would drop it.
-        parts.push(format!("NOT coalesce(({sql}), 0)"));
-        params.append(&mut p);
+        w.and(
+            format!("NOT coalesce(({sql}), 0)"),
+            p.into_iter().map(Param::Value),
+        );
     }
     let mentions_gone = q
         .conditions
@@ -86,25 +226,10 @@ fn compile_where(conn: &Connection, q: &Query) -> Result<Option<Where>> {
         .chain(&q.exclusions)
         .any(|c| c.column == Column::Gone);
     if !mentions_gone {
-        parts.push("t.gone = 0".into());
+        // Spelled as in the indexes' WHERE, so the partial indexes apply.
+        w.and("t.gone = 0", []);
     }
-    if let Some(text) = &q.search {
-        match search::compile(conn, text)? {
-            SearchFilter::All => {}
-            SearchFilter::Nothing => return Ok(None),
-            SearchFilter::Sql { sql, params: mut p } => {
-                parts.push(sql);
-                params.append(&mut p);
-            }
-        }
-    }
-    if parts.is_empty() {
-        parts.push("1".into());
-    }
-    Ok(Some(Where {
-        sql: parts.join(" AND "),
-        params,
-    }))
+    Ok(w)
 }
 
 /// The SQL expression for a column of the effective view.
@@ -309,10 +434,10 @@ fn time_value(v: &Value) -> Result<TimeValue, String> {
             .map(TimeValue::Day)
             .map_err(|e| format!("{s:?}: {e}"));
     }
-    if s.len() == 10 {
-        if let Ok(d) = s.parse::<Date>() {
-            return Ok(TimeValue::Day(d));
-        }
+    if s.len() == 10
+        && let Ok(d) = s.parse::<Date>()
+    {
+        return Ok(TimeValue::Day(d));
     }
     crate::time::parse_ts(s).map(TimeValue::At).ok_or_else(|| {
         format!(

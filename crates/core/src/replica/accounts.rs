@@ -66,6 +66,15 @@ pub fn update_settings(
 /// Removes an account and, through the foreign keys, its tasks and ops.
 pub fn remove(tx: &Transaction<'_>, name: &str) -> Result<Account> {
     let account = get(tx, name)?;
+    // The search index is reached by no foreign key: clear it first.
+    tx.execute(
+        "DELETE FROM task_search WHERE rowid IN (SELECT id FROM tasks WHERE account_id = ?1)",
+        [account.id],
+    )?;
+    tx.execute(
+        "DELETE FROM search_backlog WHERE task_id IN (SELECT id FROM tasks WHERE account_id = ?1)",
+        [account.id],
+    )?;
     tx.execute("DELETE FROM accounts WHERE id = ?1", [account.id])?;
     Ok(account)
 }

@@ -23,6 +23,11 @@ use crate::query::{self, Page, Query};
 pub use schema::{APPLICATION_ID, LATEST_VERSION, migrations_up_to};
 pub use tasks::{IngestStats, TaskDetail, TaskRow};
 
+/// Tasks indexed per transaction by [`Replica::catch_up_search`]: large
+/// enough that the index is written in few segments, small enough that a
+/// queued action never waits long for the writer.
+pub const SEARCH_BATCH: usize = 20_000;
+
 /// The local replica database.
 #[derive(Debug)]
 pub struct Replica {
@@ -124,8 +129,27 @@ impl Replica {
         Ok(Page {
             total: self.count(q)?,
             start: q.start,
-            rows: self.query(q)?,
+            tasks: self.query(q)?,
         })
+    }
+
+    /// Brings the search index up to date with every task written since the
+    /// last catch-up, in batches of [`SEARCH_BATCH`] per transaction so
+    /// that other writers wait at most one batch. Returns how many tasks
+    /// were indexed.
+    pub fn catch_up_search(&mut self) -> Result<usize> {
+        let mut total = 0;
+        loop {
+            let n = self.write(|tx| search::catch_up(tx, SEARCH_BATCH))?;
+            total += n;
+            if n < SEARCH_BATCH {
+                break;
+            }
+        }
+        if total >= SEARCH_BATCH {
+            self.write(search::optimize)?;
+        }
+        Ok(total)
     }
 
     /// One task with its comments, history, offered actions and pending ops.
@@ -139,13 +163,22 @@ fn configure(conn: &Connection, writer: bool) -> Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "foreign_keys", true)?;
     if writer {
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // Only switch when needed: opening an existing replica must not
+        // write a byte, so that a damaged file stays as it was found.
+        let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+        }
         // FULL rather than WAL's usual NORMAL: a queued action must survive a
         // power cut the moment the UI says it was queued. Commits are few
         // (ingest is batched), so the extra fsync is cheap.
         conn.pragma_update(None, "synchronous", "FULL")?;
     }
+    // Enough page cache to keep the narrow `tasks` table and its indexes
+    // of a 100,000-task replica in memory (in KiB; allocated only as used).
+    conn.pragma_update(None, "cache_size", if writer { -65_536 } else { -32_768 })?;
     search::register_functions(conn)?;
+    rusqlite::vtab::array::load_module(conn)?;
     Ok(())
 }
 

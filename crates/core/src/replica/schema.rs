@@ -40,8 +40,14 @@ pub fn migrations_up_to(version: usize) -> Migrations<'static> {
 
 /// Brings the schema to the latest version and stamps the application id.
 pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
-    MIGRATIONS.to_latest(conn)?;
-    conn.pragma_update(None, "application_id", APPLICATION_ID)?;
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version < LATEST_VERSION {
+        MIGRATIONS.to_latest(conn)?;
+    }
+    let app: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
+    if app != APPLICATION_ID {
+        conn.pragma_update(None, "application_id", APPLICATION_ID)?;
+    }
     Ok(())
 }
 

@@ -14,10 +14,15 @@
 //! The query then ORs those trigrams. Only when a prefix is so common that it
 //! starts more than [`MAX_PREFIX_TERMS`] trigrams (a single Latin letter)
 //! does a term fall back to scanning the text.
+//!
+//! Indexing is kept off the ingest path: ingest records changed tasks in
+//! `search_backlog`, and [`catch_up`] indexes them in large batches right
+//! after. Until then those tasks are searched by scanning their text, so a
+//! search is complete at every moment; only its speed depends on catch-up.
 
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::Value;
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::error::Result;
 
@@ -53,51 +58,118 @@ fn pad(text: &str) -> String {
     s
 }
 
-/// Adds a task's text to the index.
-pub(crate) fn index(
-    tx: &Transaction<'_>,
-    id: i64,
-    title: &str,
-    description: &str,
-    comments: &str,
-) -> Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO task_search (rowid, title, description, comments) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![id, pad(title), pad(description), pad(comments)])?;
+/// Marks a task's text as changed; [`catch_up`] will (re)index it.
+/// `fresh`: the task was just created and has no index entry yet. An entry
+/// already waiting keeps its flag: a task updated before its first catch-up
+/// is still not in the index.
+pub(crate) fn enqueue(tx: &Transaction<'_>, id: i64, fresh: bool) -> Result<()> {
+    tx.prepare_cached("INSERT OR IGNORE INTO search_backlog (task_id, fresh) VALUES (?1, ?2)")?
+        .execute(params![id, fresh])?;
     Ok(())
 }
 
-/// Replaces a task's text in the index.
-pub(crate) fn reindex(
-    tx: &Transaction<'_>,
-    id: i64,
-    title: &str,
-    description: &str,
-    comments: &str,
-) -> Result<()> {
-    unindex(tx, id)?;
-    index(tx, id, title, description, comments)
+/// How many tasks wait to be indexed.
+pub fn backlog(conn: &Connection) -> Result<u64> {
+    Ok(
+        conn.query_row("SELECT count(*) FROM search_backlog", [], |r| {
+            r.get::<_, i64>(0)
+        })? as u64,
+    )
 }
 
-/// Removes a task from the index.
+/// Indexes up to `limit` tasks from the backlog; returns how many it took.
+pub fn catch_up(tx: &Transaction<'_>, limit: usize) -> Result<usize> {
+    let batch = tx
+        .prepare_cached("SELECT task_id, fresh FROM search_backlog ORDER BY task_id LIMIT ?1")?
+        .query_map([limit as i64], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut text = tx.prepare_cached(
+        "SELECT t.title, coalesce(b.description, '') FROM tasks t
+         LEFT JOIN task_bodies b ON b.task_id = t.id WHERE t.id = ?1",
+    )?;
+    let mut delete = tx.prepare_cached("DELETE FROM task_search WHERE rowid = ?1")?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO task_search (rowid, title, description, comments) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for &(id, fresh) in &batch {
+        if !fresh {
+            delete.execute([id])?;
+        }
+        let row: Option<(String, String)> = text
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some((title, description)) = row {
+            let comments = super::tasks::stored_comments_text(tx, id)?;
+            insert.execute(params![id, pad(&title), pad(&description), pad(&comments)])?;
+        }
+    }
+    let ids: Vec<i64> = batch.iter().map(|&(id, _)| id).collect();
+    tx.prepare_cached(
+        "DELETE FROM search_backlog WHERE task_id IN (SELECT value FROM rarray(?1))",
+    )?
+    .execute([ids_array(&ids)])?;
+    Ok(ids.len())
+}
+
+/// Merges the index into one segment. Worth its cost (about a second per
+/// 100,000 tasks) after a large catch-up: searches then read one doclist per
+/// term instead of one per segment.
+pub(crate) fn optimize(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute(
+        "INSERT INTO task_search (task_search) VALUES ('optimize')",
+        [],
+    )?;
+    Ok(())
+}
+
+/// Removes a task from the index and the backlog.
 pub(crate) fn unindex(tx: &Transaction<'_>, id: i64) -> Result<()> {
     tx.prepare_cached("DELETE FROM task_search WHERE rowid = ?1")?
+        .execute([id])?;
+    tx.prepare_cached("DELETE FROM search_backlog WHERE task_id = ?1")?
         .execute([id])?;
     Ok(())
 }
 
-/// A search compiled to an SQL condition over `tasks t`.
+/// A list of ids as one `rarray(?)` parameter.
+pub(crate) fn ids_array(ids: &[i64]) -> rusqlite::vtab::array::Array {
+    std::rc::Rc::new(ids.iter().map(|&id| Value::Integer(id)).collect())
+}
+
+/// A search, compiled: what the index answers and what must be scanned.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum SearchFilter {
+pub(crate) enum SearchPlan {
     /// The search is empty: no condition.
     All,
     /// Some term occurs nowhere: nothing can match.
     Nothing,
-    Sql {
-        sql: String,
-        params: Vec<Value>,
-    },
+    Terms(Terms),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Terms {
+    /// What the index says about the terms it answers.
+    pub indexed: Indexed,
+    /// Folded terms matched by scanning text (too short and too common for
+    /// the index).
+    pub scanned: Vec<String>,
+    /// Every folded term, for scanning tasks the index has not caught up with.
+    pub all: Vec<String>,
+    /// Whether any task waits in the backlog.
+    pub backlog: bool,
+}
+
+/// The index's part of a search.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Indexed {
+    /// No term is answered by the index.
+    Unused,
+    /// A term occurs in no indexed task.
+    NoMatch,
+    /// An FTS5 expression over the indexed terms.
+    Match(String),
 }
 
 /// Splits search text into terms: whitespace separates, double quotes keep
@@ -128,19 +200,22 @@ pub fn terms(text: &str) -> Vec<String> {
     terms
 }
 
-/// Compiles search text: every term must occur (AND), as a case-insensitive
+/// Plans a search: every term must occur (AND), as a case-insensitive
 /// substring of the title, the description or a comment.
-pub(crate) fn compile(conn: &Connection, text: &str) -> Result<SearchFilter> {
-    let terms = terms(text);
-    if terms.is_empty() {
-        return Ok(SearchFilter::All);
+pub(crate) fn plan(conn: &Connection, text: &str) -> Result<SearchPlan> {
+    let all: Vec<String> = terms(text).iter().map(|t| fold(t)).collect();
+    if all.is_empty() {
+        return Ok(SearchPlan::All);
     }
+    let backlog = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM search_backlog)")?
+        .query_row([], |r| r.get::<_, bool>(0))?;
     let mut fts: Vec<String> = Vec::new();
-    let mut scans: Vec<String> = Vec::new();
-    for term in terms {
-        let term = fold(&term);
+    let mut scanned: Vec<String> = Vec::new();
+    let mut absent = false;
+    for term in &all {
         if term.chars().count() >= 3 {
-            fts.push(phrase(&term));
+            fts.push(phrase(term));
             continue;
         }
         let mut upper = term.clone();
@@ -154,34 +229,43 @@ pub(crate) fn compile(conn: &Connection, text: &str) -> Result<SearchFilter> {
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         if grams.is_empty() {
-            return Ok(SearchFilter::Nothing);
-        }
-        if grams.len() > MAX_PREFIX_TERMS {
-            scans.push(term);
+            absent = true;
+        } else if grams.len() > MAX_PREFIX_TERMS {
+            scanned.push(term.clone());
         } else {
             let alternatives: Vec<String> = grams.iter().map(|g| phrase(g)).collect();
             fts.push(format!("({})", alternatives.join(" OR ")));
         }
     }
-    let mut sql = Vec::new();
-    let mut values = Vec::new();
-    if !fts.is_empty() {
-        sql.push("t.id IN (SELECT rowid FROM task_search WHERE task_search MATCH ?)".to_string());
-        values.push(Value::Text(fts.join(" AND ")));
-    }
-    for term in scans {
-        sql.push(
-            "(instr(tl_fold(t.title), ?) > 0 OR instr(tl_fold(t.description), ?) > 0 OR EXISTS \
-             (SELECT 1 FROM comments c WHERE c.task_id = t.id AND instr(tl_fold(c.text), ?) > 0))"
-                .to_string(),
-        );
-        values.extend(std::iter::repeat_n(Value::Text(term), 3));
-    }
-    Ok(SearchFilter::Sql {
-        sql: sql.join(" AND "),
-        params: values,
-    })
+    let indexed = match (absent, fts.is_empty()) {
+        // No indexed task has the term; only unindexed ones still can.
+        (true, _) if !backlog => return Ok(SearchPlan::Nothing),
+        (true, _) => Indexed::NoMatch,
+        (false, true) => Indexed::Unused,
+        (false, false) => Indexed::Match(fts.join(" AND ")),
+    };
+    Ok(SearchPlan::Terms(Terms {
+        indexed,
+        scanned,
+        all,
+        backlog,
+    }))
 }
+
+/// The ids of indexed tasks matching an FTS5 expression.
+pub(crate) fn matching_ids(conn: &Connection, fts: &str) -> Result<Vec<i64>> {
+    let ids = conn
+        .prepare_cached("SELECT rowid FROM task_search WHERE task_search MATCH ?1")?
+        .query_map([fts], |r| r.get::<_, i64>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(ids)
+}
+
+/// An SQL condition over `tasks t` that one term occurs in the task's text,
+/// by scanning it; takes the folded term three times as parameters.
+pub(crate) const SCAN_TERM_SQL: &str = "(instr(tl_fold(t.title), ?) > 0 \
+    OR EXISTS (SELECT 1 FROM task_bodies b WHERE b.task_id = t.id AND instr(tl_fold(b.description), ?) > 0) \
+    OR EXISTS (SELECT 1 FROM comments c WHERE c.task_id = t.id AND instr(tl_fold(c.text), ?) > 0))";
 
 /// An FTS5 string literal: the text is matched as a phrase, never parsed as
 /// query syntax.

@@ -104,7 +104,8 @@ pub enum PendingChange {
 /// inserted, changed ones rewritten, unchanged ones (same digest) left
 /// alone. Comments, history and actions are replaced only when the record
 /// carries them. Pending ops are untouched, so the effective view stays
-/// server state plus pending ops.
+/// server state plus pending ops. Tasks whose text changed are queued for
+/// the search index ([`search::catch_up`]).
 pub fn upsert(
     tx: &Transaction<'_>,
     account_id: i64,
@@ -125,45 +126,33 @@ pub fn upsert(
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })
             .optional()?;
-        let comments_changed = match existing {
-            Some((id, _, _)) => match &record.comments {
-                Some(comments) => replace_comments(tx, id, comments)?,
-                None => false,
-            },
-            None => false,
-        };
         let id = match existing {
             None => {
                 let id = insert(tx, account_id, record, &payload, digest, &synced_at)?;
                 if let Some(comments) = &record.comments {
-                    replace_comments(tx, id, comments)?;
+                    insert_comments(tx, id, comments)?;
                 }
-                search::index(
-                    tx,
-                    id,
-                    &record.title,
-                    &record.description,
-                    &comments_text(record),
-                )?;
+                search::enqueue(tx, id, true)?;
                 stats.inserted += 1;
                 id
             }
             Some((id, old, gone)) => {
+                let comments_changed = match &record.comments {
+                    Some(comments) => replace_comments(tx, id, comments)?,
+                    None => false,
+                };
                 if old != digest {
                     update(tx, id, record, &payload, digest, &synced_at)?;
                     stats.updated += 1;
                 } else {
                     if gone {
-                        tx.execute("UPDATE tasks SET gone = 0 WHERE id = ?1", [id])?;
+                        tx.prepare_cached("UPDATE tasks SET gone = 0 WHERE id = ?1")?
+                            .execute([id])?;
                     }
                     stats.unchanged += 1;
                 }
                 if old != digest || comments_changed {
-                    let comments = match &record.comments {
-                        Some(_) => comments_text(record),
-                        None => stored_comments_text(tx, id)?,
-                    };
-                    search::reindex(tx, id, &record.title, &record.description, &comments)?;
+                    search::enqueue(tx, id, false)?;
                 }
                 id
             }
@@ -228,18 +217,15 @@ fn insert(
     synced_at: &str,
 ) -> Result<i64> {
     let mut stmt = tx.prepare_cached(
-        "INSERT INTO tasks (account_id, remote_key, title, description, description_format, state,
-            status_text, kind, assignee, group_name, issuer, deadline, priority, created, modified,
-            process, parent_key, position, payload, digest, synced_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-            ?19, ?20, ?21)",
+        "INSERT INTO tasks (account_id, remote_key, title, state, status_text, kind, assignee,
+            group_name, issuer, deadline, priority, created, modified, process, parent_key,
+            position, digest, synced_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
     )?;
     stmt.execute(params![
         account_id,
         r.key,
         r.title,
-        r.description,
-        r.description_format.as_str(),
         r.state.as_str(),
         r.status_text,
         r.kind,
@@ -253,11 +239,26 @@ fn insert(
         r.process,
         r.parent_key,
         r.position,
-        payload,
         digest,
         synced_at,
     ])?;
-    Ok(tx.last_insert_rowid())
+    let id = tx.last_insert_rowid();
+    write_body(tx, id, r, payload)?;
+    Ok(id)
+}
+
+fn write_body(tx: &Transaction<'_>, id: i64, r: &TaskRecord, payload: &str) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO task_bodies (task_id, description, description_format, payload)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![
+        id,
+        r.description,
+        r.description_format.as_str(),
+        payload
+    ])?;
+    Ok(())
 }
 
 fn update(
@@ -269,18 +270,15 @@ fn update(
     synced_at: &str,
 ) -> Result<()> {
     let mut stmt = tx.prepare_cached(
-        "UPDATE tasks SET title = ?2, description = ?3, description_format = ?4, state = ?5,
-            status_text = ?6, kind = ?7, assignee = ?8, group_name = ?9, issuer = ?10,
-            deadline = ?11, priority = ?12, created = ?13, modified = ?14, process = ?15,
-            parent_key = ?16, position = ?17, payload = ?18, digest = ?19, synced_at = ?20,
-            gone = 0
+        "UPDATE tasks SET title = ?2, state = ?3, status_text = ?4, kind = ?5, assignee = ?6,
+            group_name = ?7, issuer = ?8, deadline = ?9, priority = ?10, created = ?11,
+            modified = ?12, process = ?13, parent_key = ?14, position = ?15, digest = ?16,
+            synced_at = ?17, gone = 0
          WHERE id = ?1",
     )?;
     stmt.execute(params![
         id,
         r.title,
-        r.description,
-        r.description_format.as_str(),
         r.state.as_str(),
         r.status_text,
         r.kind,
@@ -294,10 +292,30 @@ fn update(
         r.process,
         r.parent_key,
         r.position,
-        payload,
         digest,
         synced_at,
     ])?;
+    write_body(tx, id, r, payload)
+}
+
+fn insert_comments(tx: &Transaction<'_>, task_id: i64, comments: &[Comment]) -> Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO comments (task_id, remote_id, author, text, created, modified)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (task_id, remote_id) DO UPDATE SET
+            author = excluded.author, text = excluded.text,
+            created = excluded.created, modified = excluded.modified",
+    )?;
+    for c in comments {
+        stmt.execute(params![
+            task_id,
+            c.remote_id,
+            c.author,
+            c.text,
+            c.created.map(format_ts),
+            c.modified.map(format_ts),
+        ])?;
+    }
     Ok(())
 }
 
@@ -314,31 +332,18 @@ fn replace_comments(tx: &Transaction<'_>, task_id: i64, comments: &[Comment]) ->
             current.insert(id, value);
         }
     }
-    let mut changed = false;
-    let mut upsert = tx.prepare_cached(
-        "INSERT INTO comments (task_id, remote_id, author, text, created, modified)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (task_id, remote_id) DO UPDATE SET
-            author = excluded.author, text = excluded.text,
-            created = excluded.created, modified = excluded.modified",
-    )?;
+    let mut changed = Vec::new();
     for c in comments {
         let modified = c.modified.map(format_ts);
         let same = current
             .remove(&c.remote_id)
             .is_some_and(|(text, m)| text == c.text && m == modified);
         if !same {
-            upsert.execute(params![
-                task_id,
-                c.remote_id,
-                c.author,
-                c.text,
-                c.created.map(format_ts),
-                modified,
-            ])?;
-            changed = true;
+            changed.push(c.clone());
         }
     }
+    insert_comments(tx, task_id, &changed)?;
+    let mut changed = !changed.is_empty();
     let mut delete =
         tx.prepare_cached("DELETE FROM comments WHERE task_id = ?1 AND remote_id = ?2")?;
     for gone in current.keys() {
@@ -394,16 +399,6 @@ fn replace_actions(
         params![task_id, fetched_at],
     )?;
     Ok(())
-}
-
-fn comments_text(record: &TaskRecord) -> String {
-    record
-        .comments
-        .iter()
-        .flatten()
-        .map(|c| c.text.as_str())
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 pub(crate) fn stored_comments_text(conn: &Connection, task_id: i64) -> Result<String> {
@@ -561,11 +556,14 @@ fn history(conn: &Connection, id: i64) -> Result<Vec<HistoryEntry>> {
 pub fn detail(conn: &Connection, id: i64) -> Result<TaskDetail> {
     let row = row(conn, id)?;
     let account = account_of(conn, id)?;
-    let (description, format, payload): (String, String, String) = conn.query_row(
-        "SELECT description, description_format, payload FROM tasks WHERE id = ?1",
-        [id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )?;
+    let (description, format, payload): (String, String, String) = conn
+        .query_row(
+            "SELECT description, description_format, payload FROM task_bodies WHERE task_id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?
+        .unwrap_or_else(|| (String::new(), "text".into(), "null".into()));
     let (actions, actions_fetched) = offered_actions(conn, id)?;
     let ops = outbox::for_task(conn, id)?;
     let comments = effective_comments(comments(conn, id)?, &ops, &account);
@@ -638,10 +636,11 @@ fn effective_comments(
 pub fn server_record(conn: &Connection, id: i64) -> Result<TaskRecord> {
     let mut record = conn
         .prepare_cached(
-            "SELECT remote_key, title, description, description_format, state, status_text, kind,
-                assignee, group_name, issuer, deadline, priority, created, modified, process,
-                parent_key, position, payload, actions_at IS NOT NULL
-             FROM tasks WHERE id = ?1",
+            "SELECT t.remote_key, t.title, b.description, b.description_format, t.state,
+                t.status_text, t.kind, t.assignee, t.group_name, t.issuer, t.deadline, t.priority,
+                t.created, t.modified, t.process, t.parent_key, t.position, b.payload,
+                t.actions_at IS NOT NULL
+             FROM tasks t JOIN task_bodies b ON b.task_id = t.id WHERE t.id = ?1",
         )?
         .query_row([id], |r| {
             let text = |i: usize| -> rusqlite::Result<Option<String>> { r.get(i) };
@@ -687,4 +686,12 @@ pub fn server_record(conn: &Connection, id: i64) -> Result<TaskRecord> {
         record.actions = Some(offered_actions(conn, id)?.0);
     }
     Ok(record)
+}
+
+/// Deletes a task and everything hanging off it, including its search
+/// entry (which no foreign key reaches).
+pub fn delete(tx: &Transaction<'_>, id: i64) -> Result<()> {
+    search::unindex(tx, id)?;
+    tx.execute("DELETE FROM tasks WHERE id = ?1", [id])?;
+    Ok(())
 }
