@@ -81,14 +81,16 @@ CREATE TABLE tasks (
 
 -- Indexes serve the inbox's questions ("mine / my group's, in this state,
 -- by deadline", "everything by deadline"). Their sort columns are spelled
--- exactly as the query compiler's ORDER BY spells them — empty deadlines
--- last — so SQLite can walk an index instead of sorting. They skip tasks
+-- exactly as the query compiler's default ORDER BY spells them — deadline,
+-- empty last, then latest change — so SQLite walks an index in order
+-- instead of sorting, and a LIMIT stops the walk early. They skip tasks
 -- that are gone, which queries leave out unless asked.
-CREATE INDEX tasks_by_assignee ON tasks (eff_assignee, eff_state, (eff_deadline IS NULL), eff_deadline)
-    WHERE gone = 0;
-CREATE INDEX tasks_by_group ON tasks (eff_group, eff_state, (eff_deadline IS NULL), eff_deadline)
-    WHERE gone = 0;
-CREATE INDEX tasks_by_deadline ON tasks ((eff_deadline IS NULL), eff_deadline) WHERE gone = 0;
+CREATE INDEX tasks_by_assignee ON tasks (eff_assignee, eff_state, (eff_deadline IS NULL), eff_deadline,
+    (modified IS NULL), modified DESC) WHERE gone = 0;
+CREATE INDEX tasks_by_group ON tasks (eff_group, eff_state, (eff_deadline IS NULL), eff_deadline,
+    (modified IS NULL), modified DESC) WHERE gone = 0;
+CREATE INDEX tasks_by_deadline ON tasks ((eff_deadline IS NULL), eff_deadline, (modified IS NULL),
+    modified DESC) WHERE gone = 0;
 CREATE INDEX tasks_by_parent ON tasks (account_id, parent_key) WHERE parent_key IS NOT NULL;
 
 -- The bulky part of a task, kept out of `tasks` so that lists, sorts and

@@ -58,9 +58,14 @@ impl Where {
 }
 
 /// Up to this many index matches, a search is answered by looking those
-/// tasks up and sorting them; beyond, by walking the requested order and
-/// keeping the matches, which stops as soon as the page is full.
+/// tasks up and sorting them.
 const DRIVE_BY_IDS: usize = 2_000;
+
+/// With more matches than [`DRIVE_BY_IDS`], a search walks the requested
+/// order and checks each task's text until the page is full, examining at
+/// most this many tasks (plus 20 per requested row) before it gives up and
+/// asks the index for every match instead.
+const WALK_BUDGET: u32 = 5_000;
 
 /// How a query finds its rows.
 enum Plan {
@@ -68,8 +73,14 @@ enum Plan {
     Empty,
     /// The WHERE clause says it all.
     Sql(Where),
-    /// The WHERE clause, and membership in a large set of search matches.
-    Filtered(Where, Vec<i64>),
+    /// A search whose terms are common: walk the order checking text, or
+    /// filter by the full set of index matches.
+    Common {
+        w: Where,
+        fts: String,
+        /// Folded terms the index answered, for checking text during a walk.
+        verify: Vec<String>,
+    },
 }
 
 /// Runs `q` and returns its page of rows in order.
@@ -92,32 +103,99 @@ pub fn run(conn: &Connection, q: &Query) -> Result<Vec<TaskRow>> {
             stmt.query_map(params_from_iter(w.params.iter()), |r| r.get::<_, i64>(0))?
                 .collect::<rusqlite::Result<Vec<_>>>()?
         }
-        Plan::Filtered(w, matches) => {
-            let matches: HashSet<i64> = matches.into_iter().collect();
-            let sql = format!(
-                "SELECT t.id FROM tasks t WHERE {} ORDER BY {order}",
-                w.sql()
-            );
-            let mut stmt = conn.prepare_cached(&sql)?;
-            let mut rows = stmt.query(params_from_iter(w.params.iter()))?;
-            let mut ids = Vec::new();
-            let mut skipped = 0u32;
-            while ids.len() < q.count as usize {
-                let Some(row) = rows.next()? else { break };
-                let id: i64 = row.get(0)?;
-                if !matches.contains(&id) {
-                    continue;
-                }
-                if skipped < q.start {
-                    skipped += 1;
-                } else {
-                    ids.push(id);
-                }
+        Plan::Common { w, fts, verify } => match walk(conn, &w, &order, &verify, q)? {
+            Some(ids) => ids,
+            None => {
+                let matches = search::matching_ids(conn, &fts, None)?;
+                filter_in_order(conn, &w, &order, q, matches.into_iter().collect())?
             }
-            ids
-        }
+        },
     };
     ids.into_iter().map(|id| tasks::row(conn, id)).collect()
+}
+
+/// Walks the rows in the requested order, checking each one's text, until
+/// the page is full. `None` when the order cannot be walked without sorting
+/// everything first, or when the budget runs out (the matches are rarer
+/// than the index suggested).
+fn walk(
+    conn: &Connection,
+    w: &Where,
+    order: &str,
+    verify: &[String],
+    q: &Query,
+) -> Result<Option<Vec<i64>>> {
+    let hit = vec![search::SCAN_TERM_SQL; verify.len()].join(" AND ");
+    let sql = format!(
+        "SELECT t.id, {hit} FROM tasks t WHERE {} ORDER BY {order}",
+        w.sql()
+    );
+    // The select list's parameters come first in the statement.
+    let mut params: Vec<Param> = verify.iter().flat_map(|t| scan_params(t)).collect();
+    params.extend(w.params.iter().cloned());
+    if !streams_in_order(conn, &sql, &params)? {
+        return Ok(None);
+    }
+    let budget = WALK_BUDGET + 20 * (q.start + q.count);
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params_from_iter(params.iter()))?;
+    let (mut ids, mut examined, mut skipped) = (Vec::new(), 0u32, 0u32);
+    while ids.len() < q.count as usize {
+        let Some(row) = rows.next()? else { break };
+        examined += 1;
+        if examined > budget {
+            return Ok(None);
+        }
+        if !row.get::<_, bool>(1)? {
+            continue;
+        }
+        if skipped < q.start {
+            skipped += 1;
+        } else {
+            ids.push(row.get(0)?);
+        }
+    }
+    Ok(Some(ids))
+}
+
+/// Whether SQLite answers `sql` by walking an index in the requested order
+/// (rows arrive one by one) rather than sorting all candidates first.
+fn streams_in_order(conn: &Connection, sql: &str, params: &[Param]) -> Result<bool> {
+    let mut stmt = conn.prepare_cached(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+    let details = stmt
+        .query_map(params_from_iter(params.iter()), |r| r.get::<_, String>(3))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(!details.iter().any(|d| d.contains("TEMP B-TREE")))
+}
+
+/// The page of rows, in order, among those in `matches`.
+fn filter_in_order(
+    conn: &Connection,
+    w: &Where,
+    order: &str,
+    q: &Query,
+    matches: HashSet<i64>,
+) -> Result<Vec<i64>> {
+    let sql = format!(
+        "SELECT t.id FROM tasks t WHERE {} ORDER BY {order}",
+        w.sql()
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params_from_iter(w.params.iter()))?;
+    let (mut ids, mut skipped) = (Vec::new(), 0u32);
+    while ids.len() < q.count as usize {
+        let Some(row) = rows.next()? else { break };
+        let id: i64 = row.get(0)?;
+        if !matches.contains(&id) {
+            continue;
+        }
+        if skipped < q.start {
+            skipped += 1;
+        } else {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
 }
 
 /// How many rows `q` matches, ignoring paging.
@@ -125,7 +203,8 @@ pub fn count(conn: &Connection, q: &Query) -> Result<u64> {
     let w = match plan(conn, q)? {
         Plan::Empty => return Ok(0),
         Plan::Sql(w) => w,
-        Plan::Filtered(mut w, matches) => {
+        Plan::Common { mut w, fts, .. } => {
+            let matches = search::matching_ids(conn, &fts, None)?;
             w.and(
                 "t.id IN rarray(?)",
                 [Param::Ids(search::ids_array(&matches))],
@@ -153,19 +232,17 @@ fn plan(conn: &Connection, q: &Query) -> Result<Plan> {
     for term in &terms.scanned {
         w.and(search::SCAN_TERM_SQL, scan_params(term));
     }
-    let matches = match &terms.indexed {
-        Indexed::Unused => None,
-        Indexed::NoMatch => Some(Vec::new()),
-        Indexed::Match(fts) => Some(search::matching_ids(conn, fts)?),
-    };
     if terms.backlog {
         // Tasks not yet indexed are matched by scanning their text; the
         // index's answer counts only for the others, whose entry is current.
-        let (index_sql, index_params) = match &matches {
-            None => ("1".to_string(), Vec::new()),
-            Some(ids) => (
+        let (index_sql, index_params) = match &terms.indexed {
+            Indexed::Unused => ("1".to_string(), Vec::new()),
+            Indexed::NoMatch => ("0".to_string(), Vec::new()),
+            Indexed::Match(fts) => (
                 "t.id IN rarray(?)".to_string(),
-                vec![Param::Ids(search::ids_array(ids))],
+                vec![Param::Ids(search::ids_array(&search::matching_ids(
+                    conn, fts, None,
+                )?))],
             ),
         };
         let scan_all = vec![search::SCAN_TERM_SQL; terms.all.len()].join(" AND ");
@@ -180,14 +257,26 @@ fn plan(conn: &Connection, q: &Query) -> Result<Plan> {
         );
         return Ok(Plan::Sql(w));
     }
-    Ok(match matches {
-        None => Plan::Sql(w),
-        Some(ids) if ids.is_empty() => Plan::Empty,
-        Some(ids) if ids.len() <= DRIVE_BY_IDS => {
-            w.and("t.id IN rarray(?)", [Param::Ids(search::ids_array(&ids))]);
+    let fts = match terms.indexed {
+        Indexed::Unused => return Ok(Plan::Sql(w)),
+        Indexed::NoMatch => return Ok(Plan::Empty),
+        Indexed::Match(fts) => fts,
+    };
+    let first = search::matching_ids(conn, &fts, Some(DRIVE_BY_IDS + 1))?;
+    Ok(match first.len() {
+        0 => Plan::Empty,
+        n if n <= DRIVE_BY_IDS => {
+            w.and("t.id IN rarray(?)", [Param::Ids(search::ids_array(&first))]);
             Plan::Sql(w)
         }
-        Some(ids) => Plan::Filtered(w, ids),
+        _ => {
+            let verify = terms
+                .all
+                .into_iter()
+                .filter(|t| !terms.scanned.contains(t))
+                .collect();
+            Plan::Common { w, fts, verify }
+        }
     })
 }
 

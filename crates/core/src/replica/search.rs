@@ -252,11 +252,13 @@ pub(crate) fn plan(conn: &Connection, text: &str) -> Result<SearchPlan> {
     }))
 }
 
-/// The ids of indexed tasks matching an FTS5 expression.
-pub(crate) fn matching_ids(conn: &Connection, fts: &str) -> Result<Vec<i64>> {
+/// The ids of indexed tasks matching an FTS5 expression, at most `limit`
+/// of them. FTS5 evaluates lazily, so a limit stops the work early.
+pub(crate) fn matching_ids(conn: &Connection, fts: &str, limit: Option<usize>) -> Result<Vec<i64>> {
+    let limit = limit.map_or(-1, |l| l as i64);
     let ids = conn
-        .prepare_cached("SELECT rowid FROM task_search WHERE task_search MATCH ?1")?
-        .query_map([fts], |r| r.get::<_, i64>(0))?
+        .prepare_cached("SELECT rowid FROM task_search WHERE task_search MATCH ?1 LIMIT ?2")?
+        .query_map(params![fts, limit], |r| r.get::<_, i64>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(ids)
 }

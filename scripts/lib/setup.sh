@@ -1,0 +1,68 @@
+# Shared by scripts/run.sh and scripts/test.sh: install what is missing,
+# from the distribution's packages and the language registries only.
+# Idempotent: a second run finds everything present and changes nothing.
+
+set -euo pipefail
+
+TASKLANE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export TASKLANE_ROOT
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Runs a command as root: directly when we are root, else through sudo.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    die "need root to run: $* (install sudo or run as root)"
+  fi
+}
+
+APT_UPDATED=0
+
+# ensure_packages PKG...: installs the Debian/Ubuntu packages not yet installed.
+ensure_packages() {
+  if ! command -v dpkg-query >/dev/null 2>&1; then
+    say "not a Debian/Ubuntu system: make sure these are installed: $*"
+    return 0
+  fi
+  local missing=()
+  for pkg in "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$pkg")
+    fi
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing system packages: ${missing[*]}"
+  if [ "$APT_UPDATED" -eq 0 ]; then
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    APT_UPDATED=1
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# ensure_rust: cargo, plus rustfmt and clippy for the checks.
+ensure_rust() {
+  if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+  command -v cargo >/dev/null 2>&1 || die "Rust is not installed: see https://rustup.rs (tasklane needs Rust 1.95 or newer)"
+  local have want="1.95.0"
+  have="$(rustc --version | awk '{print $2}')"
+  if [ "$(printf '%s\n%s\n' "$want" "$have" | sort -V | head -n1)" != "$want" ]; then
+    die "tasklane needs Rust $want or newer, found $have"
+  fi
+  for component in rustfmt clippy; do
+    if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
+      command -v rustup >/dev/null 2>&1 || die "cargo $component is missing and rustup is not available"
+      say "adding the Rust component $component"
+      rustup component add "$component"
+    fi
+  done
+}
+
+# The system packages every build needs (a C compiler for the bundled SQLite).
+BUILD_PACKAGES=(build-essential pkg-config)

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds tasklane and shows the demo inbox.
+# Usage: scripts/run.sh            (demo data in target/demo-home)
+#        TASKLANE_HOME=DIR scripts/run.sh
+source "$(dirname "$0")/lib/setup.sh"
+cd "$TASKLANE_ROOT"
+
+ensure_packages "${BUILD_PACKAGES[@]}"
+ensure_rust
+
+say "building tasklane"
+cargo build --release --locked -p tasklane
+tasklane="$TASKLANE_ROOT/target/release/tasklane"
+export TASKLANE_HOME="${TASKLANE_HOME:-$TASKLANE_ROOT/target/demo-home}"
+
+say "loading the demo inbox into $TASKLANE_HOME"
+"$tasklane" import demo/inbox.json
+
+say "your inbox: tasklane list --exclude 'state in (closed, cancelled)'"
+"$tasklane" list --exclude 'state in (closed, cancelled)'
+say "searching in Chinese: tasklane list --search 審核"
+"$tasklane" list --search 審核
+say "searching in Japanese: tasklane list --search 作業"
+"$tasklane" list --search 作業
+first="$("$tasklane" list --search Baugesuch --json | sed -n 's/^ *"id": \([0-9]*\),$/\1/p' | head -n1)"
+say "one task in full: tasklane show $first"
+"$tasklane" show "$first"
+
+cat <<MSG
+
+Try it yourself (the demo lives in $TASKLANE_HOME):
+  export TASKLANE_HOME="$TASKLANE_HOME"
+  $tasklane list --where 'state = open' --order=-priority
+  $tasklane list --search 見積 --json
+  $tasklane --help
+MSG

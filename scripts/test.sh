@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what is missing and runs every check and test tasklane has.
+# Usage: scripts/test.sh
+source "$(dirname "$0")/lib/setup.sh"
+cd "$TASKLANE_ROOT"
+
+ensure_packages "${BUILD_PACKAGES[@]}"
+ensure_rust
+
+started=$SECONDS
+say "format (cargo fmt --check)"
+cargo fmt --all --check
+
+say "lint (cargo clippy -D warnings)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+say "tests"
+cargo test --workspace --locked
+
+# The benchmarks run once each on a small replica, so a broken benchmark
+# fails here; scripts/bench.sh runs them at full size.
+say "benchmarks (smoke run)"
+TASKLANE_BENCH_TASKS=2000 cargo test --locked -p tasklane-core --benches
+
+say "all checks passed in $((SECONDS - started)) s"
