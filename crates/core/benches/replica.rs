@@ -49,13 +49,7 @@ fn scratch(dir: &tempfile::TempDir, name: &str) -> PathBuf {
 }
 
 fn new_account() -> NewAccount {
-    NewAccount {
-        name: "bench".into(),
-        kind: AccountKind::Local,
-        base_url: String::new(),
-        user_name: "user07".into(),
-        settings: Default::default(),
-    }
+    NewAccount::new("bench", AccountKind::Local).user("user07")
 }
 
 /// The baseline: the same rows into a plain table with the same columns,
@@ -172,46 +166,44 @@ fn replica_upsert(path: &Path, records: &[TaskRecord]) -> Replica {
     replica
 }
 
+/// An `iter_custom` routine: each iteration runs `f` on a fresh scratch
+/// database and only that run is timed.
+fn on_fresh_db<'a>(
+    dir: &'a tempfile::TempDir,
+    name: &'a str,
+    f: impl Fn(&Path) + 'a,
+) -> impl FnMut(u64) -> Duration + 'a {
+    move |iters| {
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            let path = scratch(dir, name);
+            let t = Instant::now();
+            f(&path);
+            total += t.elapsed();
+        }
+        total
+    }
+}
+
 fn ingest(c: &mut Criterion, records: &[TaskRecord]) {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut g = c.benchmark_group("ingest");
     g.sample_size(10);
     g.throughput(Throughput::Elements(records.len() as u64));
     g.bench_function("bare_insert", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let path = scratch(&dir, "bare.sqlite3");
-                let t = Instant::now();
-                bare_insert(&path, records);
-                total += t.elapsed();
-            }
-            total
-        })
+        b.iter_custom(on_fresh_db(&dir, "bare.sqlite3", |p| {
+            bare_insert(p, records)
+        }))
     });
     g.bench_function("bare_insert_replica_schema", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let path = scratch(&dir, "bare_replica.sqlite3");
-                let t = Instant::now();
-                bare_insert_replica_schema(&path, records);
-                total += t.elapsed();
-            }
-            total
-        })
+        b.iter_custom(on_fresh_db(&dir, "schema.sqlite3", |p| {
+            bare_insert_replica_schema(p, records)
+        }))
     });
     g.bench_function("replica_upsert_and_index", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let path = scratch(&dir, "replica.sqlite3");
-                let t = Instant::now();
-                drop(replica_upsert(&path, records));
-                total += t.elapsed();
-            }
-            total
-        })
+        b.iter_custom(on_fresh_db(&dir, "replica.sqlite3", |p| {
+            drop(replica_upsert(p, records))
+        }))
     });
     g.finish();
 }

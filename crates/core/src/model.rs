@@ -199,6 +199,25 @@ pub struct NewAccount {
     pub settings: serde_json::Map<String, serde_json::Value>,
 }
 
+impl NewAccount {
+    /// An account with no server address, user or settings yet.
+    pub fn new(name: impl Into<String>, kind: AccountKind) -> Self {
+        NewAccount {
+            name: name.into(),
+            kind,
+            base_url: String::new(),
+            user_name: String::new(),
+            settings: serde_json::Map::new(),
+        }
+    }
+
+    /// Sets the user name (builder style).
+    pub fn user(mut self, user_name: impl Into<String>) -> Self {
+        self.user_name = user_name.into();
+        self
+    }
+}
+
 /// A task as its server last reported it, normalized.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskRecord {

@@ -28,16 +28,8 @@ fn filled_replica(dir: &Path) -> PathBuf {
     let mut r = Replica::open(&path).unwrap();
     let records: Vec<TaskRecord> = tasklane_core::synthetic::tasks(2_000, 1);
     r.write(|tx| {
-        let a = replica::accounts::add(
-            tx,
-            &NewAccount {
-                name: "work".into(),
-                kind: AccountKind::Local,
-                base_url: String::new(),
-                user_name: "me".into(),
-                settings: Default::default(),
-            },
-        )?;
+        let a =
+            replica::accounts::add(tx, &NewAccount::new("work", AccountKind::Local).user("me"))?;
         replica::tasks::upsert(tx, a.id, &records, tasklane_core::time::now())
     })
     .unwrap();

@@ -94,16 +94,7 @@ fn every_search_strategy_agrees_with_brute_force() {
     let records = tasklane_core::synthetic::tasks(10_000, 5);
     let mut r = Replica::open_in_memory().unwrap();
     r.write(|tx| {
-        let a = accounts::add(
-            tx,
-            &NewAccount {
-                name: "a".into(),
-                kind: AccountKind::Local,
-                base_url: String::new(),
-                user_name: "me".into(),
-                settings: Default::default(),
-            },
-        )?;
+        let a = accounts::add(tx, &NewAccount::new("a", AccountKind::Local).user("me"))?;
         tasks::upsert(tx, a.id, &records, tasklane_core::time::now())
     })
     .unwrap();
@@ -204,16 +195,7 @@ fn common_terms_found_late_in_the_order_are_still_found() {
         .collect();
     let mut r = Replica::open_in_memory().unwrap();
     r.write(|tx| {
-        let a = accounts::add(
-            tx,
-            &NewAccount {
-                name: "a".into(),
-                kind: AccountKind::Local,
-                base_url: String::new(),
-                user_name: "me".into(),
-                settings: Default::default(),
-            },
-        )?;
+        let a = accounts::add(tx, &NewAccount::new("a", AccountKind::Local).user("me"))?;
         tasks::upsert(tx, a.id, &records, tasklane_core::time::now())
     })
     .unwrap();

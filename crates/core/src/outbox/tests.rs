@@ -35,18 +35,8 @@ fn fixture() -> Fixture {
     let now = crate::time::now();
     let (work, field) = r
         .write(|tx| {
-            let add = |name: &str, kind| {
-                accounts::add(
-                    tx,
-                    &NewAccount {
-                        name: name.into(),
-                        kind,
-                        base_url: String::new(),
-                        user_name: "alice".into(),
-                        settings: Default::default(),
-                    },
-                )
-            };
+            let add =
+                |name: &str, kind| accounts::add(tx, &NewAccount::new(name, kind).user("alice"));
             let work = add("work", AccountKind::Gever)?;
             let field = add("field", AccountKind::Omflow)?;
             let mut a = TaskRecord::new("a", "Bitte prüfen", State::Open);

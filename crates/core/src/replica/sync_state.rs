@@ -94,13 +94,7 @@ mod tests {
             .write(|tx| {
                 crate::replica::accounts::add(
                     tx,
-                    &NewAccount {
-                        name: "a".into(),
-                        kind: AccountKind::Local,
-                        base_url: String::new(),
-                        user_name: "me".into(),
-                        settings: Default::default(),
-                    },
+                    &NewAccount::new("a", AccountKind::Local).user("me"),
                 )
             })
             .unwrap();
