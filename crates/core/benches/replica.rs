@@ -235,8 +235,9 @@ fn queries(c: &mut Criterion, records: &[TaskRecord]) {
     let mut g = c.benchmark_group("query");
     for (name, q) in &cases {
         let rows = replica.query(q).expect("query").len();
+        // At benchmark sizes every query has results; a smoke run may be too small.
         assert!(
-            rows > 0 || *name == "query/search_rare_latin",
+            rows > 0 || *name == "query/search_rare_latin" || records.len() < 10_000,
             "{name} finds nothing"
         );
         g.bench_function(name.trim_start_matches("query/"), |b| {
