@@ -5,6 +5,7 @@
 //! (exit codes) and the app (typed `{kind, message}` errors) branch on.
 
 use std::path::PathBuf;
+use ts_rs::TS;
 
 use crate::query::QueryError;
 
@@ -81,7 +82,7 @@ pub enum Error {
 }
 
 /// The stable classification of an [`Error`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// The request itself is wrong: a bad query, an invalid op, bad input data.

@@ -6,19 +6,21 @@
 //! (task ingest, outbox ops) everything else builds on. Nothing here talks to
 //! a network; servers are reached through the dialect crates.
 
+pub mod bindings;
 pub mod error;
 pub mod exchange;
 pub mod model;
 pub mod outbox;
 pub mod query;
+pub mod remote;
 pub mod replica;
 pub mod synthetic;
 pub mod time;
 
 pub use error::{Error, ErrorKind, Result};
 pub use model::{
-    Account, AccountKind, Action, Comment, HistoryEntry, NewAccount, ParamKind, ParamSpec, State,
-    TaskField, TaskRecord,
+    Account, AccountKind, AccountSettings, Action, Comment, HistoryEntry, NewAccount, ParamKind,
+    ParamSpec, State, TaskField, TaskRecord,
 };
 pub use outbox::{Op, OpRequest, OpState};
 pub use query::{Query, QueryError};

@@ -7,6 +7,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use ts_rs::TS;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -14,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::time::{Deadline, opt_ts};
 
 /// Which kind of server an account talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum AccountKind {
     /// tasklane's own embedded engine, in-process.
@@ -63,7 +64,7 @@ impl FromStr for AccountKind {
 
 /// The normalized state of a task. Each dialect maps its own states onto
 /// these in one table; the server's own status text is always kept beside.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum State {
     Open,
@@ -132,7 +133,7 @@ impl FromStr for State {
 }
 
 /// The task fields an action can change before the server confirms it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskField {
     State,
@@ -154,7 +155,7 @@ impl TaskField {
 
 /// How a description is written. Only GEVER's `rendered_text` is HTML, and
 /// the UI sanitizes it; everything else is shown as plain text.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum TextFormat {
     #[default]
@@ -173,7 +174,7 @@ impl TextFormat {
 
 /// A configured server account. Never holds a secret: passwords and tokens
 /// live in the OS keychain only.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Account {
     pub id: i64,
     pub name: String,
@@ -183,11 +184,12 @@ pub struct Account {
     /// Per-kind settings (time zone, api_path map, lane filter, CA file, ...).
     pub settings: serde_json::Map<String, serde_json::Value>,
     #[serde(with = "opt_ts")]
+    #[ts(type = "string | null")]
     pub created_at: Option<Timestamp>,
 }
 
 /// What it takes to add an account.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct NewAccount {
     pub name: String,
     pub kind: AccountKind,
@@ -218,8 +220,56 @@ impl NewAccount {
     }
 }
 
+/// The per-kind settings of an account, a typed view of
+/// [`Account::settings`]. Never a secret: passwords and tokens live in the
+/// OS keychain only.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct AccountSettings {
+    /// IANA time zone of the server's naive datetimes (OMFLOW sends local
+    /// times without an offset; default `Asia/Taipei`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    /// OMFLOW: flow uuid (without dashes) → the flow's api_path, which the
+    /// my-mission list does not carry.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub api_paths: std::collections::BTreeMap<String, String>,
+    /// Hitachi: the participant id to allocate work to (default: the user name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participant: Option<String>,
+    /// Hitachi: the filter selecting the lanes to list and claim from,
+    /// e.g. `Participant='Lane1'`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lane_filter: Option<String>,
+    /// Hitachi: the sort order for claiming, e.g. `Priority DESC`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<String>,
+    /// A CA certificate (PEM) to trust for this server, for on-premise
+    /// servers with their own certificate authority.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert: Option<String>,
+    /// GEVER: `basic` (default) or `jwt` (log in through `@login`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<String>,
+}
+
+impl AccountSettings {
+    /// Reads the typed settings out of an account's settings map.
+    pub fn from_map(map: &serde_json::Map<String, serde_json::Value>) -> Result<Self, String> {
+        serde_json::from_value(serde_json::Value::Object(map.clone()))
+            .map_err(|e| format!("invalid account settings: {e}"))
+    }
+
+    /// The settings as a map, for [`NewAccount::settings`].
+    pub fn to_map(&self) -> serde_json::Map<String, serde_json::Value> {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        }
+    }
+}
+
 /// A task as its server last reported it, normalized.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct TaskRecord {
     /// The stable remote key (GEVER oguid, OMFLOW flow+ticket+stop, Hitachi
     /// case+work item, engine task id).
@@ -243,13 +293,16 @@ pub struct TaskRecord {
     pub group: Option<String>,
     #[serde(default)]
     pub issuer: Option<String>,
+    #[ts(type = "string | null")]
     #[serde(default)]
     pub deadline: Option<Deadline>,
     #[serde(default)]
     pub priority: Option<i64>,
     #[serde(default, with = "opt_ts")]
+    #[ts(type = "string | null")]
     pub created: Option<Timestamp>,
     #[serde(default, with = "opt_ts")]
+    #[ts(type = "string | null")]
     pub modified: Option<Timestamp>,
     /// Process, flow or dossier the task belongs to.
     #[serde(default)]
@@ -303,7 +356,7 @@ impl TaskRecord {
 }
 
 /// A comment on a task, as the server holds it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Comment {
     /// The server's id for the comment (GEVER response_id, OMFLOW work log id).
     pub remote_id: String,
@@ -311,17 +364,20 @@ pub struct Comment {
     pub author: Option<String>,
     pub text: String,
     #[serde(default, with = "opt_ts")]
+    #[ts(type = "string | null")]
     pub created: Option<Timestamp>,
     #[serde(default, with = "opt_ts")]
+    #[ts(type = "string | null")]
     pub modified: Option<Timestamp>,
 }
 
 /// One entry of a task's history: a transition, a reassignment, a removed comment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct HistoryEntry {
     #[serde(default)]
     pub remote_id: Option<String>,
     #[serde(default, with = "opt_ts")]
+    #[ts(type = "string | null")]
     pub at: Option<Timestamp>,
     #[serde(default)]
     pub actor: Option<String>,
@@ -336,7 +392,7 @@ pub struct HistoryEntry {
 
 /// An action the server offers on a task: a workflow transition, an OMFLOW
 /// form push or quick action, a Hitachi completion.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Action {
     pub id: String,
     pub label: String,
@@ -348,7 +404,7 @@ pub struct Action {
 }
 
 /// One parameter an action takes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ParamSpec {
     pub name: String,
     #[serde(default)]
@@ -367,7 +423,7 @@ pub struct ParamSpec {
 }
 
 /// The kind of value a parameter takes, which decides how the UI asks for it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ParamKind {
     Text,

@@ -27,6 +27,7 @@ pub mod effect;
 
 use std::fmt;
 use std::str::FromStr;
+use ts_rs::TS;
 
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
@@ -39,7 +40,7 @@ use crate::replica::search;
 use crate::time::{Deadline, format_ts, opt_ts, parse_ts};
 
 /// Where an op is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum OpState {
     /// Queued; will be sent when the server is reachable and its turn comes.
@@ -117,7 +118,7 @@ impl FromStr for OpState {
 }
 
 /// The kind of an op, as stored and shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum OpKind {
     Transition,
@@ -152,7 +153,7 @@ impl fmt::Display for OpKind {
 }
 
 /// One form field value for an OMFLOW push or create.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct FormValue {
     /// The field id, `FORMITM_n`.
     pub id: String,
@@ -164,7 +165,7 @@ pub struct FormValue {
 }
 
 /// A task to create on the server.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct NewTask {
     pub title: String,
     #[serde(default)]
@@ -178,6 +179,7 @@ pub struct NewTask {
     pub group: Option<String>,
     #[serde(default)]
     pub issuer: Option<String>,
+    #[ts(type = "string | null")]
     #[serde(default)]
     pub deadline: Option<Deadline>,
     /// Create as a subtask of this task (remote key).
@@ -195,7 +197,7 @@ pub struct NewTask {
 }
 
 /// What the user asked for. Serialized with the op kind under `"op"`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum OpRequest {
     /// A workflow transition (GEVER transition id, Hitachi `complete`, ...).
@@ -294,7 +296,7 @@ impl OpRequest {
 }
 
 /// A queued user intent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Op {
     /// Queue position.
     pub seq: i64,
@@ -313,11 +315,14 @@ pub struct Op {
     pub last_error: Option<String>,
     pub error_kind: Option<String>,
     #[serde(with = "opt_ts")]
+    #[ts(type = "string | null")]
     pub not_before: Option<Timestamp>,
     pub result: Option<serde_json::Value>,
     #[serde(with = "opt_ts")]
+    #[ts(type = "string | null")]
     pub created_at: Option<Timestamp>,
     #[serde(with = "opt_ts")]
+    #[ts(type = "string | null")]
     pub updated_at: Option<Timestamp>,
 }
 

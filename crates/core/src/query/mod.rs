@@ -21,6 +21,7 @@ mod sql;
 
 use std::fmt;
 use std::str::FromStr;
+use ts_rs::TS;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -34,7 +35,7 @@ pub const MAX_COUNT: u32 = 10_000;
 pub const DEFAULT_COUNT: u32 = 50;
 
 /// A query over the effective view of the replica.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 pub struct Query {
     /// All must hold.
@@ -45,6 +46,7 @@ pub struct Query {
     pub exclusions: Vec<Condition>,
     /// Sort keys, most significant first; ties are broken by id.
     #[serde(default)]
+    #[ts(type = "Array<string>")]
     pub order: Vec<OrderKey>,
     #[serde(default)]
     pub start: u32,
@@ -102,7 +104,7 @@ impl Query {
 }
 
 /// One page of results.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Page {
     /// How many rows match, ignoring paging.
     pub total: u64,
@@ -129,7 +131,7 @@ impl QueryError {
 }
 
 /// The columns a query can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Column {
     Id,
@@ -280,7 +282,8 @@ impl fmt::Display for Column {
 }
 
 /// A comparison operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[ts(rename = "QueryOp")]
 pub enum Op {
     #[serde(rename = "=")]
     Eq,
@@ -316,8 +319,9 @@ impl Op {
 }
 
 /// A condition's value. Typed against its column when the query runs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(untagged)]
+#[ts(rename = "QueryValue")]
 pub enum Value {
     Bool(bool),
     Int(i64),
@@ -376,7 +380,7 @@ impl fmt::Display for Value {
 }
 
 /// `column op value`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 pub struct Condition {
     pub column: Column,

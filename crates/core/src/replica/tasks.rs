@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
+use ts_rs::TS;
 
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
@@ -19,7 +20,7 @@ use crate::outbox::{self, Op, OpRequest, OpState};
 use crate::time::{format_ts, parse_ts};
 
 /// What an ingest did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, TS)]
 pub struct IngestStats {
     pub inserted: u64,
     pub updated: u64,
@@ -27,7 +28,7 @@ pub struct IngestStats {
 }
 
 /// A task as lists show it: server state overlaid with pending ops.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct TaskRow {
     /// The replica's own id for the task (what `tasklane show` takes).
     pub id: i64,
@@ -62,7 +63,7 @@ pub struct TaskRow {
 }
 
 /// Everything about one task.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct TaskDetail {
     #[serde(flatten)]
     pub row: TaskRow,
@@ -84,7 +85,7 @@ pub struct TaskDetail {
 }
 
 /// A comment in the effective view.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct EffectiveComment {
     #[serde(flatten)]
     pub comment: Comment,
@@ -92,7 +93,7 @@ pub struct EffectiveComment {
     pub pending: Option<PendingChange>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum PendingChange {
     Added { op_id: String },
