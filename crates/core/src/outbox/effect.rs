@@ -88,6 +88,11 @@ pub(crate) fn expected(
                 .map(|f| (f.id.clone(), f.value.clone()))
                 .collect();
             match offered(conn, task_id, PUSH_ACTION)? {
+                // Real OMFLOW servers publish no form definition: a push
+                // offered without field specs takes any fields.
+                Some(action) if action.params.is_empty() => {
+                    Ok(Some(effect_of(&action, &values, Some(State::Resolved))))
+                }
                 Some(action) => {
                     if let Some(unknown) = fields
                         .iter()
