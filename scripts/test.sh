@@ -6,6 +6,8 @@ cd "$TASKLANE_ROOT"
 
 ensure_packages "${BUILD_PACKAGES[@]}"
 ensure_rust
+ensure_node
+npm_ci ui
 
 started=$SECONDS
 say "format (cargo fmt --check)"
@@ -21,5 +23,11 @@ cargo test --workspace --locked
 # fails here; scripts/bench.sh runs them at full size.
 say "benchmarks (smoke run)"
 TASKLANE_BENCH_TASKS=2000 cargo test --locked -p tasklane-core --benches
+
+say "UI: type checks (svelte-check, strict)"
+(cd ui && npm run --silent check)
+
+say "UI: component tests"
+(cd ui && npm test --silent)
 
 say "all checks passed in $((SECONDS - started)) s"

@@ -66,3 +66,29 @@ ensure_rust() {
 
 # The system packages every build needs (a C compiler for the bundled SQLite).
 BUILD_PACKAGES=(build-essential pkg-config)
+
+# ensure_node: Node.js 20.19+ with npm, for the UI (ui/). Debian's own nodejs
+# is too old for Vite, so a missing or old Node is an error with directions
+# rather than an install from outside the package registries.
+ensure_node() {
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    die "Node.js 20.19 or newer with npm is needed for the UI: see https://nodejs.org (or your distribution's nodejs 20+ package)"
+  fi
+  local have want="20.19.0"
+  have="$(node --version | sed 's/^v//')"
+  if [ "$(printf '%s\n%s\n' "$want" "$have" | sort -V | head -n1)" != "$want" ]; then
+    die "the UI needs Node.js $want or newer, found $have"
+  fi
+}
+
+# npm_ci DIR: installs DIR's npm packages exactly as its lockfile says, when
+# they are missing or the lockfile changed since the last install.
+npm_ci() {
+  local dir="$1" stamp="$1/node_modules/.tasklane-lock"
+  if [ -f "$stamp" ] && cmp -s "$dir/package-lock.json" "$stamp"; then
+    return 0
+  fi
+  say "installing npm packages in $dir"
+  (cd "$dir" && npm ci --no-audit --no-fund)
+  cp "$dir/package-lock.json" "$stamp"
+}
