@@ -241,3 +241,38 @@ LEFT JOIN tickets k ON k.id = t.ticket_id
 LEFT JOIN flows f ON f.uuid = k.flow_uuid
 LEFT JOIN flow_steps s ON s.flow_uuid = k.flow_uuid AND s.position = t.step_position
 JOIN cases c ON c.id = coalesce(k.case_id, d.case_id);
+
+-- Flow step tasks as OMFLOW my-mission rows (before the user filter).
+-- Instants are UTC here; the dialect shows them in the server's time zone.
+CREATE VIEW missions AS
+SELECT
+    t.id                                AS id,
+    f.uuid                              AS flow_uuid,
+    f.name                              AS flow_name,
+    CASE WHEN k.closed THEN f.closed_status ELSE s.status_text END AS status,
+    ''                                  AS level,
+    k.title                             AS title,
+    k.data_no                           AS data_no,
+    t.id                                AS data_id,
+    CASE WHEN t.state IN ('open', 'in-progress') AND k.closed = 0 THEN 0 ELSE 1 END AS history,
+    s.stop_uuid                         AS stop_uuid,
+    s.name                              AS stop_chart_text,
+    k.created_by                        AS create_user_id,
+    (SELECT r.creator FROM responses r WHERE r.task_id = t.id AND r.response_type = 'default'
+     ORDER BY r.id DESC LIMIT 1)        AS update_user_id,
+    k.created_at                        AS ticket_createtime,
+    t.created                           AS createtime,
+    t.modified                          AS updatetime,
+    (SELECT num FROM users WHERE id = t.responsible_user)  AS assignee_id,
+    (SELECT num FROM groups WHERE id = t.responsible_group) AS assign_group_id,
+    coalesce(json_extract(s.quick_actions, '$[0].label'), '') || ',' ||
+        coalesce(json_extract(s.quick_actions, '$[1].label'), '') AS action,
+    0                                   AS attachment,
+    k.closed                            AS closed,
+    f.api_path                          AS api_path,
+    t.responsible_user                  AS responsible_user,
+    t.responsible_group                 AS responsible_group
+FROM tasks t
+JOIN tickets k ON k.id = t.ticket_id
+JOIN flows f ON f.uuid = k.flow_uuid
+JOIN flow_steps s ON s.flow_uuid = k.flow_uuid AND s.position = t.step_position;

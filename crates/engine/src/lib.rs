@@ -13,6 +13,7 @@ pub mod flows;
 pub mod idempotency;
 pub mod model;
 pub mod responses;
+pub mod server;
 pub mod tasks;
 pub mod users;
 pub mod workflow;

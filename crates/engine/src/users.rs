@@ -41,6 +41,8 @@ pub struct Principal {
     pub display_name: String,
     pub admin: bool,
     pub groups: BTreeSet<String>,
+    /// The org units among `groups` (whose inboxes the user works for).
+    pub org_units: BTreeSet<String>,
 }
 
 impl Principal {
@@ -290,8 +292,16 @@ pub fn members_of(conn: &Connection, group: &str) -> Result<Vec<String>> {
 pub fn principal(conn: &Connection, user: &str) -> Result<Principal> {
     let u =
         find_user(conn, user)?.ok_or_else(|| EngineError::NotFound(format!("user {user:?}")))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT g.id FROM memberships m JOIN groups g ON g.id = m.group_id
+         WHERE m.user_id = ?1 AND g.kind = 'org_unit'",
+    )?;
+    let org_units = stmt
+        .query_map([&u.id], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<_>>()?;
     Ok(Principal {
         groups: groups_of(conn, &u.id)?,
+        org_units,
         user: u.id,
         display_name: u.display_name,
         admin: u.admin,

@@ -14,7 +14,6 @@ use crate::responses::{self, change};
 use crate::tasks::{self, NewTaskRow};
 use crate::users::{self, Principal};
 use rusqlite::{Connection, Transaction};
-use tasklane_core::time::{format_ts, now};
 
 /// One workflow transition.
 #[derive(Debug, PartialEq, Eq)]
@@ -192,15 +191,24 @@ struct Roles {
     adm: bool,
 }
 
+/// Whether the principal is the task's responsible: the user, or a member
+/// of the responsible team or lane. Members of an org unit's inbox are its
+/// agents, not responsible themselves (GEVER's `is_current_user_responsible`).
+pub fn is_responsible(p: &Principal, t: &Task) -> bool {
+    match (&t.responsible.user, &t.responsible.group) {
+        (Some(user), _) => *user == p.user,
+        (None, Some(group)) => p.groups.contains(group) && !p.org_units.contains(group),
+        (None, None) => false,
+    }
+}
+
 impl Roles {
     fn of(p: &Principal, t: &Task) -> Self {
-        let r = match &t.responsible.user {
-            Some(user) => *user == p.user,
-            None => p.in_group(t.responsible.group.as_deref()),
-        };
+        let inbox_task = t.responsible.user.is_none()
+            && t.responsible.group.as_ref().is_some_and(|g| p.org_units.contains(g));
         Roles {
-            r,
-            ag_r: !t.is_private && p.in_group(t.responsible.client.as_deref()),
+            r: is_responsible(p, t),
+            ag_r: !t.is_private && (p.in_group(t.responsible.client.as_deref()) || inbox_task),
             i: t.issuer == p.user,
             ag_i: !t.is_private && p.in_group(t.issuing_org_unit.as_deref()),
             adm: p.admin,
@@ -695,19 +703,7 @@ fn delegate(
                 related_items: documents.clone(),
             },
         )?;
-        responses::add(
-            tx,
-            responses::Entry {
-                task_id: sub.id,
-                response_type: "default",
-                transition: "transition-add-subtask",
-                text: "",
-                creator: &p.user,
-                changes: Vec::new(),
-                additional_data: json!({}),
-            },
-        )?;
-        responses::notify_assigned(tx, &sub, &p.user, "task-added")?;
+        record_creation(tx, p, &sub)?;
     }
     Ok(())
 }
@@ -735,26 +731,25 @@ pub fn history(conn: &Connection, task: &Task) -> Result<Vec<Value>> {
     Ok(out)
 }
 
-/// The creation response GEVER records for a new task.
+/// What GEVER records when a task is created: the new task starts with no
+/// responses (`GET <task>` shows `responses: []`); a subtask leaves a
+/// `transition-add-subtask` entry on its parent. Either way the responsible
+/// is notified (`task-added`).
 pub fn record_creation(tx: &Transaction<'_>, p: &Principal, task: &Task) -> Result<()> {
-    let transition = if task.parent_id.is_some() {
-        "transition-add-subtask"
-    } else {
-        "transition-add-task"
-    };
-    responses::add(
-        tx,
-        responses::Entry {
-            task_id: task.id,
-            response_type: "default",
-            transition,
-            text: "",
-            creator: &p.user,
-            changes: Vec::new(),
-            additional_data: json!({}),
-        },
-    )?;
+    if let Some(parent) = task.parent_id {
+        responses::add(
+            tx,
+            responses::Entry {
+                task_id: parent,
+                response_type: "default",
+                transition: "transition-add-subtask",
+                text: "",
+                creator: &p.user,
+                changes: Vec::new(),
+                additional_data: json!({ "subtask": task.id }),
+            },
+        )?;
+    }
     responses::notify_assigned(tx, task, &p.user, "task-added")?;
-    let _ = format_ts(now());
     Ok(())
 }

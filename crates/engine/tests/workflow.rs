@@ -688,6 +688,18 @@ fn delegating_creates_one_subtask_per_responsible() {
             .iter()
             .all(|c| c.related_items == vec!["doc-1".to_string()] && c.issuer == "hans")
     );
+    // Subtasks start without responses; the parent records each addition.
+    for child in &children {
+        let own = w.e.db().read(|c| responses::for_task(c, child.id)).unwrap();
+        assert!(own.is_empty(), "{own:?}");
+    }
+    let parent = w.e.db().read(|c| responses::for_task(c, id)).unwrap();
+    let added: Vec<_> = parent
+        .iter()
+        .filter(|r| r.transition == "transition-add-subtask")
+        .map(|r| r.additional_data["subtask"].as_i64().unwrap())
+        .collect();
+    assert_eq!(added, children.iter().map(|c| c.id).collect::<Vec<_>>());
     // The parent cannot be resolved while its subtasks are unfinished.
     assert!(
         w.run(
@@ -854,10 +866,14 @@ fn comments_are_added_edited_and_removed_with_a_trace() {
     w.e.db()
         .write(|tx| responses::edit_comment(tx, &hans, &t, c.id, "Hat sich erledigt."))
         .unwrap();
-    let creation = w.e.db().read(|conn| responses::for_task(conn, id)).unwrap()[0].id;
+    // A new task has no responses; accepting it records a workflow entry,
+    // which is not a comment and cannot be edited as one.
+    w.ok("hans", id, "task-transition-open-in-progress", json!({}));
+    let accepted = w.e.db().read(|conn| responses::for_task(conn, id)).unwrap();
+    let accepted = accepted.iter().find(|r| r.response_type == "default").unwrap().id;
     let not_comment =
         w.e.db()
-            .write(|tx| responses::edit_comment(tx, &hans, &t, creation, "x"))
+            .write(|tx| responses::edit_comment(tx, &hans, &t, accepted, "x"))
             .unwrap_err();
     assert!(
         matches!(not_comment, EngineError::Invalid { ref message, .. } if message == "only_comment_type_can_be_edited")
