@@ -205,7 +205,10 @@ pub fn is_responsible(p: &Principal, t: &Task) -> bool {
 impl Roles {
     fn of(p: &Principal, t: &Task) -> Self {
         let inbox_task = t.responsible.user.is_none()
-            && t.responsible.group.as_ref().is_some_and(|g| p.org_units.contains(g));
+            && t.responsible
+                .group
+                .as_ref()
+                .is_some_and(|g| p.org_units.contains(g));
         Roles {
             r: is_responsible(p, t),
             ag_r: !t.is_private && (p.in_group(t.responsible.client.as_deref()) || inbox_task),

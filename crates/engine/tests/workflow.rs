@@ -870,7 +870,11 @@ fn comments_are_added_edited_and_removed_with_a_trace() {
     // which is not a comment and cannot be edited as one.
     w.ok("hans", id, "task-transition-open-in-progress", json!({}));
     let accepted = w.e.db().read(|conn| responses::for_task(conn, id)).unwrap();
-    let accepted = accepted.iter().find(|r| r.response_type == "default").unwrap().id;
+    let accepted = accepted
+        .iter()
+        .find(|r| r.response_type == "default")
+        .unwrap()
+        .id;
     let not_comment =
         w.e.db()
             .write(|tx| responses::edit_comment(tx, &hans, &t, accepted, "x"))

@@ -33,7 +33,9 @@ pub fn basic(headers: &HeaderMap) -> Option<(String, String)> {
 pub fn bearer(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
 }
 
 /// Basic auth against the engine's users (blocking: argon2 on a cache miss).
@@ -143,7 +145,11 @@ mod tests {
         let key = TokenKey::random();
         let token = key.issue("hans.muster");
         assert_eq!(key.verify(&token).as_deref(), Some("hans.muster"));
-        assert_eq!(TokenKey::random().verify(&token), None, "another process's key");
+        assert_eq!(
+            TokenKey::random().verify(&token),
+            None,
+            "another process's key"
+        );
         let mut tampered = token.clone();
         tampered.replace_range(token.len() - 3.., "AAA");
         assert_eq!(key.verify(&tampered), None);
@@ -158,7 +164,10 @@ mod tests {
         let input = format!("{}.{expired_claims}", parts[0]);
         let mut mac = key.mac();
         mac.update(input.as_bytes());
-        let expired = format!("{input}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()));
+        let expired = format!(
+            "{input}.{}",
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        );
         assert_eq!(key.verify(&expired), None, "expired");
         for junk in ["", "a.b", "a.b.c.d", "💥.💥.💥"] {
             assert_eq!(key.verify(junk), None);
@@ -168,7 +177,12 @@ mod tests {
     #[test]
     fn basic_auth_headers_are_parsed_strictly() {
         let mut h = HeaderMap::new();
-        h.insert(header::AUTHORIZATION, format!("Basic {}", STANDARD.encode("hans:pa:ss")).parse().unwrap());
+        h.insert(
+            header::AUTHORIZATION,
+            format!("Basic {}", STANDARD.encode("hans:pa:ss"))
+                .parse()
+                .unwrap(),
+        );
         assert_eq!(basic(&h), Some(("hans".into(), "pa:ss".into())));
         h.insert(header::AUTHORIZATION, "Basic !!!".parse().unwrap());
         assert_eq!(basic(&h), None);

@@ -19,12 +19,14 @@ use rusqlite::Connection;
 use rusqlite::types::Value as SqlValue;
 use serde_json::{Map, Value, json};
 use tasklane_dialects::gever::wire::{
-    Batching, Choice, GlobalIndex, GlobalIndexItem, Response as WireResponse, Summary, Task as WireTask,
-    Text, TokenOrChoice, TransitionLink, WorkflowInfo,
+    Batching, Choice, GlobalIndex, GlobalIndexItem, Response as WireResponse, Summary,
+    Task as WireTask, Text, TokenOrChoice, TransitionLink, WorkflowInfo,
 };
 use tasklane_dialects::servertime::ServerTime;
 
-use super::{Answer, AppState, auth, base_url, blocking, fingerprint, idempotency_key, mutate, times};
+use super::{
+    Answer, AppState, auth, base_url, blocking, fingerprint, idempotency_key, mutate, times,
+};
 use crate::dossiers::{self, Dossier};
 use crate::engine::{CreateTask, create_task};
 use crate::error::{EngineError, Result};
@@ -57,7 +59,10 @@ struct Ctx {
 }
 
 fn shape_a(status: u16, kind: &str, message: &str) -> Answer {
-    Answer::json(status, &json!({"error": {"type": kind, "message": message}}))
+    Answer::json(
+        status,
+        &json!({"error": {"type": kind, "message": message}}),
+    )
 }
 
 fn shape_b(status: u16, kind: &str, message: &str) -> Answer {
@@ -65,8 +70,12 @@ fn shape_b(status: u16, kind: &str, message: &str) -> Answer {
 }
 
 fn unauthorized() -> Answer {
-    shape_b(401, "Unauthorized", "You are not authorized to access this resource.")
-        .with_header("WWW-Authenticate", "Basic realm=\"tasklane GEVER\"")
+    shape_b(
+        401,
+        "Unauthorized",
+        "You are not authorized to access this resource.",
+    )
+    .with_header("WWW-Authenticate", "Basic realm=\"tasklane GEVER\"")
 }
 
 /// GEVER's answer for an engine error.
@@ -77,9 +86,16 @@ fn error_answer(e: EngineError, url: &str) -> Answer {
         EngineError::InvalidTransition { id, valid } => shape_a(
             400,
             "Bad Request",
-            &format!("Invalid transition '{id}'.\nValid transitions are:\n{}", valid.join("\n")),
+            &format!(
+                "Invalid transition '{id}'.\nValid transitions are:\n{}",
+                valid.join("\n")
+            ),
         ),
-        EngineError::Invalid { message, translated, fields } => {
+        EngineError::Invalid {
+            message,
+            translated,
+            fields,
+        } => {
             if message == translated && fields.is_empty() {
                 shape_b(400, "BadRequest", &message)
             } else {
@@ -133,15 +149,31 @@ fn flatten(r: Result<std::result::Result<Answer, Answer>>) -> Answer {
 async fn login(State(state): State<St>, body: Bytes) -> Answer {
     flatten(
         blocking(move || {
-            let creds: Option<(String, String)> = serde_json::from_slice::<Value>(&body).ok().and_then(|v| {
-                Some((v.get("login")?.as_str()?.to_string(), v.get("password")?.as_str()?.to_string()))
-            });
-            let Some((login, password)) = creds.filter(|(l, p)| !l.is_empty() && !p.is_empty()) else {
-                return Ok(shape_a(400, "Missing credentials", "Login and password must be provided in body."));
+            let creds: Option<(String, String)> =
+                serde_json::from_slice::<Value>(&body).ok().and_then(|v| {
+                    Some((
+                        v.get("login")?.as_str()?.to_string(),
+                        v.get("password")?.as_str()?.to_string(),
+                    ))
+                });
+            let Some((login, password)) = creds.filter(|(l, p)| !l.is_empty() && !p.is_empty())
+            else {
+                return Ok(shape_a(
+                    400,
+                    "Missing credentials",
+                    "Login and password must be provided in body.",
+                ));
             };
             match state.engine.authenticate(&login, &password) {
-                Ok(Some(p)) => Ok(Answer::json(200, &json!({"token": state.tokens.issue(&p.user)}))),
-                Ok(None) => Ok(shape_a(401, "Invalid credentials", "Wrong login and/or password.")),
+                Ok(Some(p)) => Ok(Answer::json(
+                    200,
+                    &json!({"token": state.tokens.issue(&p.user)}),
+                )),
+                Ok(None) => Ok(shape_a(
+                    401,
+                    "Invalid credentials",
+                    "Wrong login and/or password.",
+                )),
                 Err(e) => Err(error_answer(e, "")),
             }
         })
@@ -153,7 +185,10 @@ async fn login_renew(State(state): State<St>, headers: HeaderMap) -> Answer {
     flatten(
         blocking(move || {
             let ctx = context(state, &headers)?;
-            Ok(Answer::json(200, &json!({"token": ctx.state.tokens.issue(&ctx.p.user)})))
+            Ok(Answer::json(
+                200,
+                &json!({"token": ctx.state.tokens.issue(&ctx.p.user)}),
+            ))
         })
         .await,
     )
@@ -165,7 +200,12 @@ async fn logout(State(state): State<St>, headers: HeaderMap) -> Answer {
 
 fn roles(p: &Principal) -> Vec<String> {
     if p.admin {
-        vec!["Member".into(), "Authenticated".into(), "Administrator".into(), "Manager".into()]
+        vec![
+            "Member".into(),
+            "Authenticated".into(),
+            "Administrator".into(),
+            "Manager".into(),
+        ]
     } else {
         vec!["Member".into(), "Authenticated".into()]
     }
@@ -197,8 +237,12 @@ async fn config(State(state): State<St>, headers: HeaderMap) -> Answer {
 // URLs and representations
 
 fn user_choice(conn: &Connection, user: &str) -> Result<TokenOrChoice> {
-    let title = users::find_user(conn, user)?.map_or(user.to_string(), |u| format!("{} ({user})", u.display_name));
-    Ok(TokenOrChoice::Choice(Choice { token: user.into(), title }))
+    let title = users::find_user(conn, user)?
+        .map_or(user.to_string(), |u| format!("{} ({user})", u.display_name));
+    Ok(TokenOrChoice::Choice(Choice {
+        token: user.into(),
+        title,
+    }))
 }
 
 /// The path of a task below the root: its dossier, then its ancestors.
@@ -232,7 +276,12 @@ fn uid(id: i64) -> String {
     format!("{id:032x}")
 }
 
-fn response_json(ctx: &Ctx, conn: &Connection, url: &str, r: &responses::Response) -> Result<WireResponse> {
+fn response_json(
+    ctx: &Ctx,
+    conn: &Connection,
+    url: &str,
+    r: &responses::Response,
+) -> Result<WireResponse> {
     let zone = &ctx.state.config.zones.gever;
     let time = |t: &str| times::gever_naive(t, zone).and_then(|s| ServerTime::parse(&s).ok());
     let changes = serde_json::from_value(r.changes.clone()).unwrap_or_default();
@@ -306,7 +355,10 @@ fn task_json(ctx: &Ctx, conn: &Connection, task: &Task, expand: &[String]) -> Re
     let client = match &task.responsible.client {
         Some(c) => {
             let title = users::find_group(conn, c)?.map_or(c.clone(), |g| g.display_name);
-            Some(TokenOrChoice::Choice(Choice { token: c.clone(), title }))
+            Some(TokenOrChoice::Choice(Choice {
+                token: c.clone(),
+                title,
+            }))
         }
         None => None,
     };
@@ -323,26 +375,44 @@ fn task_json(ctx: &Ctx, conn: &Connection, task: &Task, expand: &[String]) -> Re
     let parent = match task.parent_id {
         Some(parent) => {
             let parent = tasks::require(conn, parent)?;
-            Summary { id: task_url(ctx, conn, &parent)?, portal_type: Some("opengever.task.task".into()), title: parent.title, extra: Map::new() }
+            Summary {
+                id: task_url(ctx, conn, &parent)?,
+                portal_type: Some("opengever.task.task".into()),
+                title: parent.title,
+                extra: Map::new(),
+            }
         }
-        None => Summary { id: dossier_url.clone(), portal_type: Some("opengever.dossier.businesscasedossier".into()), title: dossier.title.clone(), extra: Map::new() },
+        None => Summary {
+            id: dossier_url.clone(),
+            portal_type: Some("opengever.dossier.businesscasedossier".into()),
+            title: dossier.title.clone(),
+            extra: Map::new(),
+        },
     };
     let mut extra = Map::new();
     extra.insert("relative_path".into(), json!(task_path(conn, task)?));
     extra.insert("is_private".into(), json!(task.is_private));
     extra.insert("relatedItems".into(), json!(task.related_items));
     extra.insert("priority".into(), json!(task.priority));
-    extra.insert("creator".into(), json!({"@id": format!("{}/@actors/{}", ctx.root, task.issuer), "identifier": task.issuer}));
+    extra.insert(
+        "creator".into(),
+        json!({"@id": format!("{}/@actors/{}", ctx.root, task.issuer), "identifier": task.issuer}),
+    );
     extra.insert("is_remote_task".into(), json!(false));
     extra.insert("has_remote_predecessor".into(), json!(false));
     extra.insert("has_sequential_successor".into(), json!(false));
     extra.insert("responsible_admin_unit_url".into(), json!(ctx.root));
-    extra.insert("date_of_completion".into(), json!(task.closed_at.as_deref().map(|c| &c[..10])));
+    extra.insert(
+        "date_of_completion".into(),
+        json!(task.closed_at.as_deref().map(|c| &c[..10])),
+    );
     if !expand.is_empty() {
         let mut components = Map::new();
         for e in expand {
             let value = match e.as_str() {
-                "tasktree" => json!({"@id": format!("{url}/@tasktree"), "children": [tree(ctx, conn, &tasks::root(conn, task)?)?]}),
+                "tasktree" => {
+                    json!({"@id": format!("{url}/@tasktree"), "children": [tree(ctx, conn, &tasks::root(conn, task)?)?]})
+                }
                 "predecessor" => json!({"@id": format!("{url}/@predecessor"), "item": null}),
                 "successors" => json!({"@id": format!("{url}/@successors"), "items": []}),
                 "workflow" => serde_json::to_value(workflow_info(ctx, conn, task)?)?,
@@ -366,15 +436,28 @@ fn task_json(ctx: &Ctx, conn: &Connection, task: &Task, expand: &[String]) -> Re
         })),
         responsible_client: client,
         issuer: Some(user_choice(conn, &task.issuer)?),
-        task_type: Some(TokenOrChoice::Choice(Choice { token: task.task_type.token().into(), title: task.task_type.title(false).into() })),
+        task_type: Some(TokenOrChoice::Choice(Choice {
+            token: task.task_type.token().into(),
+            title: task.task_type.title(false).into(),
+        })),
         deadline: task.deadline.clone(),
         created: times::gever_utc(&task.created).and_then(|s| ServerTime::parse(&s).ok()),
         modified: times::gever_utc(&task.modified).and_then(|s| ServerTime::parse(&s).ok()),
-        containing_dossier: Some(Summary { id: dossier_url, portal_type: Some("opengever.dossier.businesscasedossier".into()), title: dossier.title, extra: Map::new() }),
+        containing_dossier: Some(Summary {
+            id: dossier_url,
+            portal_type: Some("opengever.dossier.businesscasedossier".into()),
+            title: dossier.title,
+            extra: Map::new(),
+        }),
         parent: Some(parent),
         items,
         responses,
-        sequence_type: task.sequence_type.as_ref().map(|s| TokenOrChoice::Choice(Choice { token: s.clone(), title: s.clone() })),
+        sequence_type: task.sequence_type.as_ref().map(|s| {
+            TokenOrChoice::Choice(Choice {
+                token: s.clone(),
+                title: s.clone(),
+            })
+        }),
         is_completed: Some(task.state.is_final()),
         is_current_user_responsible: Some(is_current_user_responsible(&ctx.p, task)),
         sequence_number: Some(task.id),
@@ -387,13 +470,20 @@ fn workflow_info(ctx: &Ctx, conn: &Connection, task: &Task) -> Result<WorkflowIn
     let url = task_url(ctx, conn, task)?;
     let transitions = workflow::available(conn, &ctx.p, task)?
         .into_iter()
-        .map(|t| TransitionLink { id: format!("{url}/@workflow/{}", t.id), title: t.title_de.into() })
+        .map(|t| TransitionLink {
+            id: format!("{url}/@workflow/{}", t.id),
+            title: t.title_de.into(),
+        })
         .collect();
     let history = workflow::history(conn, task)?
         .into_iter()
         .filter_map(|h| serde_json::from_value(h).ok())
         .collect();
-    Ok(WorkflowInfo { id: Some(format!("{url}/@workflow")), history, transitions })
+    Ok(WorkflowInfo {
+        id: Some(format!("{url}/@workflow")),
+        history,
+        transitions,
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -407,7 +497,10 @@ enum Target {
 /// Resolves `<dossier path>/task-<id>/…` to a dossier or task, checking
 /// that the chain of tasks is the one the path names.
 fn resolve(conn: &Connection, segments: &[&str]) -> Result<Option<Target>> {
-    let split = segments.iter().position(|s| s.starts_with("task-")).unwrap_or(segments.len());
+    let split = segments
+        .iter()
+        .position(|s| s.starts_with("task-"))
+        .unwrap_or(segments.len());
     let dossier_path = segments[..split].join("/");
     let Some(dossier) = dossiers::by_path(conn, &dossier_path)? else {
         return Ok(None);
@@ -415,7 +508,10 @@ fn resolve(conn: &Connection, segments: &[&str]) -> Result<Option<Target>> {
     let mut parent: Option<i64> = None;
     let mut found = None;
     for seg in &segments[split..] {
-        let Some(id) = seg.strip_prefix("task-").and_then(|n| n.parse::<i64>().ok()) else {
+        let Some(id) = seg
+            .strip_prefix("task-")
+            .and_then(|n| n.parse::<i64>().ok())
+        else {
             return Ok(None);
         };
         let Some(task) = tasks::get(conn, id)? else {
@@ -439,15 +535,23 @@ fn body_json(body: &[u8]) -> Result<Map<String, Value>> {
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(EngineError::invalid("The request body must be a JSON object.")),
-        Err(e) => Err(EngineError::invalid(format!("The request body is not valid JSON: {e}"))),
+        Ok(_) => Err(EngineError::invalid(
+            "The request body must be a JSON object.",
+        )),
+        Err(e) => Err(EngineError::invalid(format!(
+            "The request body is not valid JSON: {e}"
+        ))),
     }
 }
 
 fn query_list(uri: &Uri, name: &str) -> Vec<String> {
     url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
         .filter(|(k, _)| k == name)
-        .flat_map(|(_, v)| v.split(',').map(|s| s.trim().to_string()).collect::<Vec<_>>())
+        .flat_map(|(_, v)| {
+            v.split(',')
+                .map(|s| s.trim().to_string())
+                .collect::<Vec<_>>()
+        })
         .filter(|s| !s.is_empty())
         .collect()
 }
@@ -465,13 +569,22 @@ async fn object(
         blocking(move || {
             let ctx = context(state, &headers)?;
             let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-            let at = segments.iter().position(|s| s.starts_with('@')).unwrap_or(segments.len());
+            let at = segments
+                .iter()
+                .position(|s| s.starts_with('@'))
+                .unwrap_or(segments.len());
             let (object, endpoint) = segments.split_at(at);
-            let target = ctx.state.engine.db().read(|c| resolve(c, object)).map_err(|e| error_answer(e, &url))?;
+            let target = ctx
+                .state
+                .engine
+                .db()
+                .read(|c| resolve(c, object))
+                .map_err(|e| error_answer(e, &url))?;
             let Some(target) = target else {
                 return Err(error_answer(EngineError::NotFound(url.clone()), &url));
             };
-            dispatch(&ctx, target, &method, endpoint, &uri, &headers, &body).map_err(|e| error_answer(e, &url))
+            dispatch(&ctx, target, &method, endpoint, &uri, &headers, &body)
+                .map_err(|e| error_answer(e, &url))
         })
         .await,
     )
@@ -494,16 +607,23 @@ fn dispatch(
         Target::Dossier(dossier) => {
             return match (method.as_str(), endpoint) {
                 ("GET", []) => db.read(|c| dossier_json(ctx, c, &dossier)),
-                ("POST", []) => mutate(&ctx.state, &ctx.p, key.as_deref(), &print, succeeded, |tx| {
-                    create(ctx, tx, body, None, Some(dossier.id))
-                }),
+                ("POST", []) => mutate(
+                    &ctx.state,
+                    &ctx.p,
+                    key.as_deref(),
+                    &print,
+                    succeeded,
+                    |tx| create(ctx, tx, body, None, Some(dossier.id)),
+                ),
                 _ => Err(EngineError::NotFound(uri.path().into())),
             };
         }
         Target::Task(task) => *task,
     };
     if !tasks::visible(&ctx.p, &task) {
-        return Err(EngineError::Forbidden("You are not authorized to access this resource.".into()));
+        return Err(EngineError::Forbidden(
+            "You are not authorized to access this resource.".into(),
+        ));
     }
     let id = task.id;
     match (method.as_str(), endpoint) {
@@ -511,79 +631,169 @@ fn dispatch(
             let expand = query_list(uri, "expand");
             db.read(|c| Ok(Answer::json(200, &task_json(ctx, c, &task, &expand)?)))
         }
-        ("PATCH", []) => mutate(&ctx.state, &ctx.p, key.as_deref(), &print, succeeded, |tx| patch(ctx, tx, &task, body, headers)),
-        ("POST", []) => mutate(&ctx.state, &ctx.p, key.as_deref(), &print, succeeded, |tx| create(ctx, tx, body, Some(id), None)),
-        ("GET", ["@workflow"]) => db.read(|c| Ok(Answer::json(200, &workflow_info(ctx, c, &task)?))),
+        ("PATCH", []) => mutate(
+            &ctx.state,
+            &ctx.p,
+            key.as_deref(),
+            &print,
+            succeeded,
+            |tx| patch(ctx, tx, &task, body, headers),
+        ),
+        ("POST", []) => mutate(
+            &ctx.state,
+            &ctx.p,
+            key.as_deref(),
+            &print,
+            succeeded,
+            |tx| create(ctx, tx, body, Some(id), None),
+        ),
+        ("GET", ["@workflow"]) => {
+            db.read(|c| Ok(Answer::json(200, &workflow_info(ctx, c, &task)?)))
+        }
         ("POST", ["@workflow"]) => {
             let valid = db.read(|c| workflow::available(c, &ctx.p, &task))?;
             let mut valid: Vec<String> = valid.iter().map(|t| t.id.to_string()).collect();
             valid.sort();
-            Err(EngineError::InvalidTransition { id: "None".into(), valid })
+            Err(EngineError::InvalidTransition {
+                id: "None".into(),
+                valid,
+            })
         }
         ("POST", ["@workflow", transition]) => {
             let params = body_json(body)?;
-            mutate(&ctx.state, &ctx.p, key.as_deref(), &print, succeeded, |tx| {
-                let result = workflow::apply(tx, &ctx.p, id, Some(transition), &params)?;
-                Ok(Answer::json(
-                    200,
-                    &json!({"action": result.action, "actor": result.actor, "comments": "",
+            mutate(
+                &ctx.state,
+                &ctx.p,
+                key.as_deref(),
+                &print,
+                succeeded,
+                |tx| {
+                    let result = workflow::apply(tx, &ctx.p, id, Some(transition), &params)?;
+                    Ok(Answer::json(
+                        200,
+                        &json!({"action": result.action, "actor": result.actor, "comments": "",
                             "review_state": result.review_state.review_state(), "time": times::gever_utc(&result.time),
                             "title": result.title_en}),
-                ))
-            })
+                    ))
+                },
+            )
         }
         ("GET", ["@workflow-schema"]) => Ok(shape_a(400, "BadRequest", "Missing transition")),
         ("GET", ["@workflow-schema", transition]) => Ok(match workflow::find(transition) {
             Some(t) => Answer::json(200, &schema(t.id)),
-            None => shape_a(400, "BadRequest", &format!("Invalid transition '{transition}'")),
+            None => shape_a(
+                400,
+                "BadRequest",
+                &format!("Invalid transition '{transition}'"),
+            ),
         }),
         ("POST", ["@responses"]) => {
-            let text = body_json(body)?.get("text").and_then(Value::as_str).unwrap_or("").to_string();
-            mutate(&ctx.state, &ctx.p, key.as_deref(), &print, succeeded, |tx| {
-                let r = responses::add_comment(tx, &ctx.p, &task, &text)?;
-                let url = task_url(ctx, tx, &task)?;
-                Ok(Answer::json(201, &response_json(ctx, tx, &url, &r)?).with_header("Location", url))
-            })
+            let text = body_json(body)?
+                .get("text")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            mutate(
+                &ctx.state,
+                &ctx.p,
+                key.as_deref(),
+                &print,
+                succeeded,
+                |tx| {
+                    let r = responses::add_comment(tx, &ctx.p, &task, &text)?;
+                    let url = task_url(ctx, tx, &task)?;
+                    Ok(Answer::json(201, &response_json(ctx, tx, &url, &r)?)
+                        .with_header("Location", url))
+                },
+            )
         }
         ("GET", ["@responses", rid]) => {
-            let rid: i64 = rid.parse().map_err(|_| EngineError::NotFound(format!("response {rid}")))?;
+            let rid: i64 = rid
+                .parse()
+                .map_err(|_| EngineError::NotFound(format!("response {rid}")))?;
             db.read(|c| {
-                let r = responses::get(c, id, rid)?.ok_or_else(|| EngineError::NotFound(format!("response {rid}")))?;
+                let r = responses::get(c, id, rid)?
+                    .ok_or_else(|| EngineError::NotFound(format!("response {rid}")))?;
                 let url = task_url(ctx, c, &task)?;
                 Ok(Answer::json(200, &response_json(ctx, c, &url, &r)?))
             })
         }
         ("PATCH", ["@responses", rid]) => {
-            let rid: i64 = rid.parse().map_err(|_| EngineError::NotFound(format!("response {rid}")))?;
-            let text = body_json(body)?.get("text").and_then(Value::as_str).unwrap_or("").to_string();
-            mutate(&ctx.state, &ctx.p, key.as_deref(), &print, succeeded, |tx| {
-                responses::edit_comment(tx, &ctx.p, &task, rid, &text)?;
-                Ok(Answer::empty(204))
-            })
+            let rid: i64 = rid
+                .parse()
+                .map_err(|_| EngineError::NotFound(format!("response {rid}")))?;
+            let text = body_json(body)?
+                .get("text")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            mutate(
+                &ctx.state,
+                &ctx.p,
+                key.as_deref(),
+                &print,
+                succeeded,
+                |tx| {
+                    responses::edit_comment(tx, &ctx.p, &task, rid, &text)?;
+                    Ok(Answer::empty(204))
+                },
+            )
         }
         ("DELETE", ["@responses", rid]) => {
-            let rid: i64 = rid.parse().map_err(|_| EngineError::NotFound(format!("response {rid}")))?;
-            mutate(&ctx.state, &ctx.p, key.as_deref(), &print, succeeded, |tx| {
-                responses::delete_comment(tx, &ctx.p, &task, rid)?;
-                Ok(Answer::empty(204))
-            })
+            let rid: i64 = rid
+                .parse()
+                .map_err(|_| EngineError::NotFound(format!("response {rid}")))?;
+            mutate(
+                &ctx.state,
+                &ctx.p,
+                key.as_deref(),
+                &print,
+                succeeded,
+                |tx| {
+                    responses::delete_comment(tx, &ctx.p, &task, rid)?;
+                    Ok(Answer::empty(204))
+                },
+            )
         }
         ("GET", ["@tasktree"]) => db.read(|c| {
             let url = task_url(ctx, c, &task)?;
             let root = tasks::root(c, &task)?;
-            Ok(Answer::json(200, &json!({"@id": format!("{url}/@tasktree"), "children": [tree(ctx, c, &root)?]})))
+            Ok(Answer::json(
+                200,
+                &json!({"@id": format!("{url}/@tasktree"), "children": [tree(ctx, c, &root)?]}),
+            ))
         }),
         ("GET", ["@predecessor"]) => db.read(|c| {
-            Ok(Answer::json(200, &json!({"@id": format!("{}/@predecessor", task_url(ctx, c, &task)?), "item": null})))
+            Ok(Answer::json(
+                200,
+                &json!({"@id": format!("{}/@predecessor", task_url(ctx, c, &task)?), "item": null}),
+            ))
         }),
         ("GET", ["@successors"]) => db.read(|c| {
-            Ok(Answer::json(200, &json!({"@id": format!("{}/@successors", task_url(ctx, c, &task)?), "items": []})))
+            Ok(Answer::json(
+                200,
+                &json!({"@id": format!("{}/@successors", task_url(ctx, c, &task)?), "items": []}),
+            ))
         }),
         ("POST", ["@transfer-task"]) => {
             let fields = body_json(body)?;
-            mutate(&ctx.state, &ctx.p, key.as_deref(), &print, succeeded, |tx| transfer(ctx, tx, &task, &fields))
+            mutate(
+                &ctx.state,
+                &ctx.p,
+                key.as_deref(),
+                &print,
+                succeeded,
+                |tx| transfer(ctx, tx, &task, &fields),
+            )
         }
-        ("POST", ["@close-task"]) => mutate(&ctx.state, &ctx.p, key.as_deref(), &print, succeeded, |tx| close_task(ctx, tx, id)),
+        ("POST", ["@close-task"]) => mutate(
+            &ctx.state,
+            &ctx.p,
+            key.as_deref(),
+            &print,
+            succeeded,
+            |tx| close_task(ctx, tx, id),
+        ),
         _ => Err(EngineError::NotFound(uri.path().into())),
     }
 }
@@ -593,7 +803,9 @@ fn dossier_json(ctx: &Ctx, conn: &Connection, dossier: &Dossier) -> Result<Answe
         "SELECT {} FROM tasks WHERE dossier_id = ?1 AND parent_id IS NULL ORDER BY id",
         tasks::COLUMNS
     ))?;
-    let all = stmt.query_map([dossier.id], tasks::from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let all = stmt
+        .query_map([dossier.id], tasks::from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut items = Vec::new();
     for t in all.iter().filter(|t| tasks::visible(&ctx.p, t)) {
         items.push(summary(ctx, conn, t)?);
@@ -610,11 +822,21 @@ fn token_field(fields: &Map<String, Value>, name: &str) -> Option<String> {
 }
 
 /// `POST <dossier or task>`: creates a task (a subtask when posted into one).
-fn create(ctx: &Ctx, tx: &rusqlite::Transaction<'_>, body: &[u8], parent: Option<i64>, dossier: Option<i64>) -> Result<Answer> {
+fn create(
+    ctx: &Ctx,
+    tx: &rusqlite::Transaction<'_>,
+    body: &[u8],
+    parent: Option<i64>,
+    dossier: Option<i64>,
+) -> Result<Answer> {
     let fields = body_json(body)?;
     match fields.get("@type").and_then(Value::as_str) {
         Some("opengever.task.task") => {}
-        other => return Err(EngineError::invalid(format!("Cannot create content of type {other:?} here."))),
+        other => {
+            return Err(EngineError::invalid(format!(
+                "Cannot create content of type {other:?} here."
+            )));
+        }
     }
     let position = match fields.get("position") {
         None | Some(Value::Null) => None,
@@ -624,19 +846,33 @@ fn create(ctx: &Ctx, tx: &rusqlite::Transaction<'_>, body: &[u8], parent: Option
     };
     let text = match fields.get("text") {
         Some(Value::String(s)) => s.clone(),
-        Some(Value::Object(o)) => o.get("data").and_then(Value::as_str).unwrap_or("").to_string(),
+        Some(Value::Object(o)) => o
+            .get("data")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
         _ => String::new(),
     };
     let new = CreateTask {
-        title: fields.get("title").and_then(Value::as_str).unwrap_or("").to_string(),
+        title: fields
+            .get("title")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
         text,
         task_type: token_field(&fields, "task_type"),
         responsible: token_field(&fields, "responsible").unwrap_or_default(),
         responsible_client: token_field(&fields, "responsible_client"),
         issuer: token_field(&fields, "issuer"),
-        deadline: fields.get("deadline").and_then(Value::as_str).map(String::from),
+        deadline: fields
+            .get("deadline")
+            .and_then(Value::as_str)
+            .map(String::from),
         priority: fields.get("priority").and_then(Value::as_i64).unwrap_or(0),
-        is_private: fields.get("is_private").and_then(Value::as_bool).unwrap_or(false),
+        is_private: fields
+            .get("is_private")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
         parent_id: parent,
         dossier_id: dossier,
         position,
@@ -652,31 +888,63 @@ fn create(ctx: &Ctx, tx: &rusqlite::Transaction<'_>, body: &[u8], parent: Option
 }
 
 /// `PATCH <task>`: open tasks only; the responsible and privacy cannot change here.
-fn patch(ctx: &Ctx, tx: &rusqlite::Transaction<'_>, task: &Task, body: &[u8], headers: &HeaderMap) -> Result<Answer> {
+fn patch(
+    ctx: &Ctx,
+    tx: &rusqlite::Transaction<'_>,
+    task: &Task,
+    body: &[u8],
+    headers: &HeaderMap,
+) -> Result<Answer> {
     let fields = body_json(body)?;
     if task.state != TaskState::Open {
-        return Err(EngineError::Forbidden("Only open tasks can be edited.".into()));
+        return Err(EngineError::Forbidden(
+            "Only open tasks can be edited.".into(),
+        ));
     }
     let current = tasks::responsible_token(tx, &task.responsible)?;
     let asks_other_responsible = token_field(&fields, "responsible")
         .is_some_and(|r| r != current && Some(r.as_str()) != task.responsible.user.as_deref())
-        || token_field(&fields, "responsible_client").is_some_and(|c| Some(c.as_str()) != task.responsible.client.as_deref());
+        || token_field(&fields, "responsible_client")
+            .is_some_and(|c| Some(c.as_str()) != task.responsible.client.as_deref());
     if asks_other_responsible {
         return Err(EngineError::invalid_id(
             "change_responsible_not_allowed",
             "It is not allowed to change the responsible here. Use \"Reassign\" instead",
         ));
     }
-    if fields.get("is_private").and_then(Value::as_bool).is_some_and(|p| p != task.is_private) {
-        return Err(EngineError::invalid("It's not allowed to change the is_private option of an existing task."));
+    if fields
+        .get("is_private")
+        .and_then(Value::as_bool)
+        .is_some_and(|p| p != task.is_private)
+    {
+        return Err(EngineError::invalid(
+            "It's not allowed to change the is_private option of an existing task.",
+        ));
     }
     let mut changes = Vec::new();
-    if let Some(title) = fields.get("title").and_then(Value::as_str).filter(|t| *t != task.title) {
+    if let Some(title) = fields
+        .get("title")
+        .and_then(Value::as_str)
+        .filter(|t| *t != task.title)
+    {
         if title.trim().is_empty() {
-            return Err(EngineError::field("title", "RequiredMissing", "RequiredMissing", "Required input is missing."));
+            return Err(EngineError::field(
+                "title",
+                "RequiredMissing",
+                "RequiredMissing",
+                "Required input is missing.",
+            ));
         }
-        tx.execute("UPDATE tasks SET title = ?2 WHERE id = ?1", rusqlite::params![task.id, title])?;
-        changes.push(responses::change("title", "Title", json!(task.title), json!(title)));
+        tx.execute(
+            "UPDATE tasks SET title = ?2 WHERE id = ?1",
+            rusqlite::params![task.id, title],
+        )?;
+        changes.push(responses::change(
+            "title",
+            "Title",
+            json!(task.title),
+            json!(title),
+        ));
     }
     let text = match fields.get("text") {
         Some(Value::String(s)) => Some(s.clone()),
@@ -684,34 +952,60 @@ fn patch(ctx: &Ctx, tx: &rusqlite::Transaction<'_>, task: &Task, body: &[u8], he
         _ => None,
     };
     if let Some(text) = text.filter(|t| *t != task.text) {
-        tx.execute("UPDATE tasks SET text = ?2 WHERE id = ?1", rusqlite::params![task.id, text])?;
-        changes.push(responses::change("text", "Text", json!(task.text), json!(text)));
+        tx.execute(
+            "UPDATE tasks SET text = ?2 WHERE id = ?1",
+            rusqlite::params![task.id, text],
+        )?;
+        changes.push(responses::change(
+            "text",
+            "Text",
+            json!(task.text),
+            json!(text),
+        ));
     }
     if let Some(deadline) = fields.get("deadline").and_then(Value::as_str) {
-        let d: jiff::civil::Date = deadline
-            .parse()
-            .map_err(|_| EngineError::field("deadline", "ConstraintNotSatisfied", "ConstraintNotSatisfied", format!("{deadline:?} is not a date")))?;
+        let d: jiff::civil::Date = deadline.parse().map_err(|_| {
+            EngineError::field(
+                "deadline",
+                "ConstraintNotSatisfied",
+                "ConstraintNotSatisfied",
+                format!("{deadline:?} is not a date"),
+            )
+        })?;
         let d = d.strftime("%Y-%m-%d").to_string();
         if Some(&d) != task.deadline.as_ref() {
             tasks::set_deadline(tx, task.id, &d)?;
-            changes.push(responses::change("deadline", "Deadline", json!(task.deadline), json!(d)));
+            changes.push(responses::change(
+                "deadline",
+                "Deadline",
+                json!(task.deadline),
+                json!(d),
+            ));
         }
     }
     if let Some(items) = fields.get("relatedItems").and_then(Value::as_array) {
         let items: Vec<String> = items.iter().filter_map(workflow::token).collect();
         tasks::add_related(tx, task.id, &items)?;
-        changes.push(responses::change("relatedItems", "Related items", json!(task.related_items), json!(items)));
+        changes.push(responses::change(
+            "relatedItems",
+            "Related items",
+            json!(task.related_items),
+            json!(items),
+        ));
     }
     if !changes.is_empty() {
-        responses::add(tx, Entry {
-            task_id: task.id,
-            response_type: "default",
-            transition: "task-transition-edit",
-            text: "",
-            creator: &ctx.p.user,
-            changes,
-            additional_data: json!({}),
-        })?;
+        responses::add(
+            tx,
+            Entry {
+                task_id: task.id,
+                response_type: "default",
+                transition: "task-transition-edit",
+                text: "",
+                creator: &ctx.p.user,
+                changes,
+                additional_data: json!({}),
+            },
+        )?;
     }
     let prefers_body = headers
         .get("prefer")
@@ -760,9 +1054,16 @@ fn schema(transition: &str) -> Value {
 }
 
 /// `@transfer-task`: administrators replace a user as issuer and/or responsible.
-fn transfer(ctx: &Ctx, tx: &rusqlite::Transaction<'_>, task: &Task, fields: &Map<String, Value>) -> Result<Answer> {
+fn transfer(
+    ctx: &Ctx,
+    tx: &rusqlite::Transaction<'_>,
+    task: &Task,
+    fields: &Map<String, Value>,
+) -> Result<Answer> {
     if !ctx.p.admin {
-        return Err(EngineError::Forbidden("You are not allowed to transfer tasks.".into()));
+        return Err(EngineError::Forbidden(
+            "You are not allowed to transfer tasks.".into(),
+        ));
     }
     let get = |name: &str| -> Result<String> {
         fields
@@ -775,23 +1076,57 @@ fn transfer(ctx: &Ctx, tx: &rusqlite::Transaction<'_>, task: &Task, fields: &Map
     let (old, new) = (get("old_userid")?, get("new_userid")?);
     for user in [&old, &new] {
         if users::find_user(tx, user)?.is_none() {
-            return Err(EngineError::invalid(format!("userid '{user}' does not exist")));
+            return Err(EngineError::invalid(format!(
+                "userid '{user}' does not exist"
+            )));
         }
     }
     if old == new {
-        return Err(EngineError::invalid("'old_userid' and 'new_userid' should not be the same"));
+        return Err(EngineError::invalid(
+            "'old_userid' and 'new_userid' should not be the same",
+        ));
     }
     if task.responsible.user.as_deref() == Some(old.as_str()) {
         let mut r = task.responsible.clone();
         r.user = Some(new.clone());
         tasks::set_responsible(tx, task.id, &r)?;
-        responses::add(tx, Entry { task_id: task.id, response_type: "default", transition: "task-transition-reassign", text: "", creator: &ctx.p.user,
-            changes: vec![responses::change("responsible", "Responsible", json!(old), json!(new))], additional_data: json!({}) })?;
+        responses::add(
+            tx,
+            Entry {
+                task_id: task.id,
+                response_type: "default",
+                transition: "task-transition-reassign",
+                text: "",
+                creator: &ctx.p.user,
+                changes: vec![responses::change(
+                    "responsible",
+                    "Responsible",
+                    json!(old),
+                    json!(new),
+                )],
+                additional_data: json!({}),
+            },
+        )?;
     }
     if task.issuer == old {
         tasks::set_issuer(tx, task.id, &new)?;
-        responses::add(tx, Entry { task_id: task.id, response_type: "default", transition: "task-transition-change-issuer", text: "", creator: &ctx.p.user,
-            changes: vec![responses::change("issuer", "Issuer", json!(old), json!(new))], additional_data: json!({}) })?;
+        responses::add(
+            tx,
+            Entry {
+                task_id: task.id,
+                response_type: "default",
+                transition: "task-transition-change-issuer",
+                text: "",
+                creator: &ctx.p.user,
+                changes: vec![responses::change(
+                    "issuer",
+                    "Issuer",
+                    json!(old),
+                    json!(new),
+                )],
+                additional_data: json!({}),
+            },
+        )?;
     }
     Ok(Answer::empty(204))
 }
@@ -804,20 +1139,30 @@ fn close_task(ctx: &Ctx, tx: &rusqlite::Transaction<'_>, id: i64) -> Result<Answ
             close_task(ctx, tx, child.id)?;
         }
     }
-    let preference = ["tested-and-closed", "resolved", "rejected-open", "cancelled", "open-in-progress"];
+    let preference = [
+        "tested-and-closed",
+        "resolved",
+        "rejected-open",
+        "cancelled",
+        "open-in-progress",
+    ];
     for _ in 0..6 {
         let task = tasks::require(tx, id)?;
         if task.state.is_final() {
             return Ok(Answer::empty(204));
         }
         let available = workflow::available(tx, &ctx.p, &task)?;
-        let next = preference
-            .iter()
-            .find_map(|want| available.iter().find(|t| t.id.ends_with(want) && t.to.is_some()));
+        let next = preference.iter().find_map(|want| {
+            available
+                .iter()
+                .find(|t| t.id.ends_with(want) && t.to.is_some())
+        });
         let Some(next) = next else { break };
         workflow::apply(tx, &ctx.p, id, Some(next.id), &Map::new())?;
     }
-    Err(EngineError::Forbidden("The task cannot be closed by you.".into()))
+    Err(EngineError::Forbidden(
+        "The task cannot be closed by you.".into(),
+    ))
 }
 
 // ---------------------------------------------------------------------------
@@ -832,7 +1177,10 @@ fn filter_sql(ctx: &Ctx, column: &str, value: &str, params: &mut Vec<SqlValue>) 
     };
     Some(match column {
         "responsible" => match value.split_once(':') {
-            Some(("inbox", org)) => format!("(t.responsible_group = {} AND t.responsible_user IS NULL)", text(params, org)),
+            Some(("inbox", org)) => format!(
+                "(t.responsible_group = {} AND t.responsible_user IS NULL)",
+                text(params, org)
+            ),
             Some(("team", team)) => format!("t.responsible_group = {}", text(params, team)),
             Some((_, user)) => format!("t.responsible_user = {}", text(params, user)),
             // A single user also matches their teams.
@@ -844,18 +1192,32 @@ fn filter_sql(ctx: &Ctx, column: &str, value: &str, params: &mut Vec<SqlValue>) 
             }
         },
         "issuer" => format!("t.issuer = {}", text(params, value)),
-        "review_state" => format!("t.state = {}", text(params, value.strip_prefix("task-state-").unwrap_or(value))),
+        "review_state" => format!(
+            "t.state = {}",
+            text(params, value.strip_prefix("task-state-").unwrap_or(value))
+        ),
         "task_type" => format!("t.task_type = {}", text(params, value)),
         "title" => format!("t.title = {}", text(params, value)),
         "assigned_org_unit" => format!("t.responsible_client = {}", text(params, value)),
         "issuing_org_unit" => format!("t.issuing_org_unit = {}", text(params, value)),
-        "is_private" => format!("t.is_private = {}", i64::from(value == "true" || value == "1")),
-        "is_subtask" => format!("(t.parent_id IS NOT NULL) = {}", i64::from(value == "true" || value == "1")),
+        "is_private" => format!(
+            "t.is_private = {}",
+            i64::from(value == "true" || value == "1")
+        ),
+        "is_subtask" => format!(
+            "(t.parent_id IS NOT NULL) = {}",
+            i64::from(value == "true" || value == "1")
+        ),
         "is_completed" => format!(
             "(t.state IN ('tested-and-closed', 'cancelled', 'skipped')) = {}",
             i64::from(value == "true" || value == "1")
         ),
-        "admin_unit_id" => (if value == ctx.state.config.admin_unit { "1" } else { "0" }).to_string(),
+        "admin_unit_id" => (if value == ctx.state.config.admin_unit {
+            "1"
+        } else {
+            "0"
+        })
+        .to_string(),
         "int_id" | "task_id" | "sequence_number" => match value.parse::<i64>() {
             Ok(n) => {
                 params.push(SqlValue::Integer(n));
@@ -871,7 +1233,11 @@ fn filter_sql(ctx: &Ctx, column: &str, value: &str, params: &mut Vec<SqlValue>) 
             _ => "0".into(),
         },
         "deadline" | "completed" => {
-            let col = if column == "deadline" { "t.deadline" } else { "substr(t.closed_at, 1, 10)" };
+            let col = if column == "deadline" {
+                "t.deadline"
+            } else {
+                "substr(t.closed_at, 1, 10)"
+            };
             match value.split_once(" TO ") {
                 Some((from, to)) => {
                     let mut parts = Vec::new();
@@ -881,7 +1247,11 @@ fn filter_sql(ctx: &Ctx, column: &str, value: &str, params: &mut Vec<SqlValue>) 
                     if to.trim() != "*" {
                         parts.push(format!("{col} <= {}", text(params, to.trim())));
                     }
-                    if parts.is_empty() { "1".into() } else { format!("({})", parts.join(" AND ")) }
+                    if parts.is_empty() {
+                        "1".into()
+                    } else {
+                        format!("({})", parts.join(" AND "))
+                    }
                 }
                 None => format!("{col} = {}", text(params, value)),
             }
@@ -917,34 +1287,53 @@ async fn globalindex(State(state): State<St>, uri: Uri, headers: HeaderMap) -> A
 }
 
 fn index_answer(ctx: &Ctx, uri: &Uri, url: &str) -> Result<Answer> {
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()).into_owned().collect();
-    let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
     let int = |name: &str, default: i64| -> Result<i64> {
         match get(name) {
             None => Ok(default),
-            Some(v) => v.trim().parse().map_err(|_| EngineError::invalid(format!("The parameter '{name}' must be a number."))),
+            Some(v) => v.trim().parse().map_err(|_| {
+                EngineError::invalid(format!("The parameter '{name}' must be a number."))
+            }),
         }
     };
     let b_size = int("b_size", 25)?;
     let b_start = int("b_start", 0)?;
     if b_size < 0 {
-        return Err(EngineError::invalid("The parameter 'b_size' can't be negative."));
+        return Err(EngineError::invalid(
+            "The parameter 'b_size' can't be negative.",
+        ));
     }
     if b_start < 0 {
-        return Err(EngineError::invalid("The parameter 'b_start' can't be negative."));
+        return Err(EngineError::invalid(
+            "The parameter 'b_start' can't be negative.",
+        ));
     }
     let mut params = vec![SqlValue::Text(ctx.p.user.clone())];
     let mut wheres = vec![tasks::VISIBLE_SQL.to_string()];
     // filters.<col>:record[:list]=v, exclusions with a leading '-'.
     let mut grouped: Vec<(String, bool, Vec<String>)> = Vec::new();
     for (k, v) in &pairs {
-        let Some(spec) = k.strip_prefix("filters.") else { continue };
+        let Some(spec) = k.strip_prefix("filters.") else {
+            continue;
+        };
         let column = spec.split(':').next().unwrap_or("");
         let (negated, column) = match column.strip_prefix('-') {
             Some(c) => (true, c.to_string()),
             None => (false, column.to_string()),
         };
-        match grouped.iter_mut().find(|(c, n, _)| *c == column && *n == negated) {
+        match grouped
+            .iter_mut()
+            .find(|(c, n, _)| *c == column && *n == negated)
+        {
             Some((_, _, values)) => values.push(v.clone()),
             None => grouped.push((column, negated, vec![v.clone()])),
         }
@@ -962,8 +1351,14 @@ fn index_answer(ctx: &Ctx, uri: &Uri, url: &str) -> Result<Answer> {
         let any = format!("({})", alternatives.join(" OR "));
         wheres.push(if negated { format!("NOT {any}") } else { any });
     }
-    if let Some(search) = get("search").map(|s| s.trim().trim_end_matches('*').to_string()).filter(|s| !s.is_empty()) {
-        let escaped = search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    if let Some(search) = get("search")
+        .map(|s| s.trim().trim_end_matches('*').to_string())
+        .filter(|s| !s.is_empty())
+    {
+        let escaped = search
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
         let like = format!("%{escaped}%");
         for _ in 0..4 {
             params.push(SqlValue::Text(like.clone()));
@@ -1016,15 +1411,27 @@ fn index_answer(ctx: &Ctx, uri: &Uri, url: &str) -> Result<Answer> {
 }
 
 fn prefixed_columns() -> String {
-    tasks::COLUMNS.split(',').map(|c| format!("t.{}", c.trim())).collect::<Vec<_>>().join(", ")
+    tasks::COLUMNS
+        .split(',')
+        .map(|c| format!("t.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The documented `batching` object: first, last, and prev/next when they exist.
 fn batching(url: &str, total: i64, b_start: i64, b_size: i64) -> Batching {
     let at = |start: i64| -> String {
-        let mut u = url::Url::parse(url).unwrap_or_else(|_| url::Url::parse("http://localhost/").expect("valid"));
-        let kept: Vec<(String, String)> = u.query_pairs().filter(|(k, _)| k != "b_start").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-        u.query_pairs_mut().clear().extend_pairs(kept).append_pair("b_start", &start.to_string());
+        let mut u = url::Url::parse(url)
+            .unwrap_or_else(|_| url::Url::parse("http://localhost/").expect("valid"));
+        let kept: Vec<(String, String)> = u
+            .query_pairs()
+            .filter(|(k, _)| k != "b_start")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        u.query_pairs_mut()
+            .clear()
+            .extend_pairs(kept)
+            .append_pair("b_start", &start.to_string());
         u.to_string()
     };
     let size = b_size.max(1);
@@ -1042,7 +1449,10 @@ fn index_item(ctx: &Ctx, conn: &Connection, t: &Task) -> Result<GlobalIndexItem>
     let zone = &ctx.state.config.zones.gever;
     let naive = |s: &str| times::gever_naive(s, zone).and_then(|n| ServerTime::parse(&n).ok());
     let dossier = dossiers::get(conn, t.dossier_id)?;
-    let actor = |id: &str| tasklane_dialects::gever::wire::ActorRef { id: format!("{}/@actors/{id}", ctx.root), identifier: id.to_string() };
+    let actor = |id: &str| tasklane_dialects::gever::wire::ActorRef {
+        id: format!("{}/@actors/{id}", ctx.root),
+        identifier: id.to_string(),
+    };
     let responsible = tasks::responsible_token(conn, &t.responsible)?;
     let issuer_name = users::find_user(conn, &t.issuer)?.map(|u| u.display_name);
     Ok(GlobalIndexItem {
@@ -1106,11 +1516,21 @@ fn own(ctx: &Ctx, user: &str) -> std::result::Result<(), Answer> {
     if user == ctx.p.user {
         Ok(())
     } else {
-        Err(shape_b(401, "Unauthorized", "It's not allowed to access notifications of other users."))
+        Err(shape_b(
+            401,
+            "Unauthorized",
+            "It's not allowed to access notifications of other users.",
+        ))
     }
 }
 
-async fn notifications(State(state): State<St>, Path(user): Path<String>, method: Method, headers: HeaderMap, body: Bytes) -> Answer {
+async fn notifications(
+    State(state): State<St>,
+    Path(user): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Answer {
     flatten(
         blocking(move || {
             let ctx = context(state, &headers)?;
@@ -1147,7 +1567,13 @@ async fn notifications(State(state): State<St>, Path(user): Path<String>, method
     )
 }
 
-async fn notification(State(state): State<St>, Path((user, id)): Path<(String, i64)>, method: Method, headers: HeaderMap, body: Bytes) -> Answer {
+async fn notification(
+    State(state): State<St>,
+    Path((user, id)): Path<(String, i64)>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Answer {
     flatten(
         blocking(move || {
             let ctx = context(state, &headers)?;
@@ -1160,14 +1586,21 @@ async fn notification(State(state): State<St>, Path((user, id)): Path<(String, i
                 })
                 .map_err(|e| error_answer(e, ""))?;
             let Some(n) = found else {
-                return Err(shape_b(404, "NotFound", &format!("Notification {id} not found")));
+                return Err(shape_b(
+                    404,
+                    "NotFound",
+                    &format!("Notification {id} not found"),
+                ));
             };
             match method.as_str() {
-                "GET" => db.read(|c| Ok(Answer::json(200, &notification_json(&ctx, c, &n)?))).map_err(|e| error_answer(e, "")),
+                "GET" => db
+                    .read(|c| Ok(Answer::json(200, &notification_json(&ctx, c, &n)?)))
+                    .map_err(|e| error_answer(e, "")),
                 "PATCH" => {
                     let fields = body_json(&body).map_err(|e| error_answer(e, ""))?;
                     if fields.get("read") == Some(&Value::Bool(true)) {
-                        db.write(|tx| responses::mark_read(tx, &user, Some(id), None)).map_err(|e| error_answer(e, ""))?;
+                        db.write(|tx| responses::mark_read(tx, &user, Some(id), None))
+                            .map_err(|e| error_answer(e, ""))?;
                     }
                     Ok(Answer::empty(204))
                 }

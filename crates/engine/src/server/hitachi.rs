@@ -20,7 +20,8 @@ use axum::http::{HeaderMap, Method, Uri, header};
 use axum::routing::{get, put};
 use serde::de::DeserializeOwned;
 use tasklane_dialects::hitachi::wire::{
-    self, AllocateParameter, CompleteParameter, ReassignParameter, WorkItem as WireItem, WorkItemList, roots,
+    self, AllocateParameter, CompleteParameter, ReassignParameter, WorkItem as WireItem,
+    WorkItemList, roots,
 };
 use tasklane_dialects::servertime::ServerTime;
 
@@ -46,8 +47,15 @@ enum Format {
 }
 
 fn wants(headers: &HeaderMap) -> Format {
-    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if accept.contains("json") { Format::Json } else { Format::Xml }
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if accept.contains("json") {
+        Format::Json
+    } else {
+        Format::Xml
+    }
 }
 
 #[derive(serde::Serialize)]
@@ -58,7 +66,9 @@ struct ErrorBody {
 }
 
 fn error(format: Format, status: u16, message: &str) -> Answer {
-    let body = ErrorBody { message: message.to_string() };
+    let body = ErrorBody {
+        message: message.to_string(),
+    };
     match format {
         Format::Json => Answer::json(status, &body),
         Format::Xml => Answer::text(
@@ -74,7 +84,9 @@ fn error_answer(format: Format, e: EngineError) -> Answer {
         EngineError::NotFound(m) => error(format, 404, &format!("{m} was not found")),
         EngineError::Forbidden(m) => error(format, 403, &m),
         EngineError::Invalid { translated, .. } => error(format, 400, &translated),
-        EngineError::InvalidTransition { id, .. } => error(format, 400, &format!("{id} is not possible now")),
+        EngineError::InvalidTransition { id, .. } => {
+            error(format, 400, &format!("{id} is not possible now"))
+        }
         EngineError::Conflict(m) => error(format, 409, &m),
         other => {
             tracing::error!(error = %other, "Hitachi request failed");
@@ -118,16 +130,27 @@ fn to_wire(item: WorkItem, state: &AppState) -> WireItem {
 fn item_answer(format: Format, item: &WireItem) -> Answer {
     match format {
         Format::Json => Answer::json(200, item),
-        Format::Xml => Answer::text(200, "application/xml; charset=utf-8", wire::to_xml(item, roots::WORK_ITEM).unwrap_or_default()),
+        Format::Xml => Answer::text(
+            200,
+            "application/xml; charset=utf-8",
+            wire::to_xml(item, roots::WORK_ITEM).unwrap_or_default(),
+        ),
     }
 }
 
 /// A request body by its Content-Type; `None` when there is none.
-fn body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &[u8], format: Format) -> Result<Option<T>, Answer> {
+fn body<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    bytes: &[u8],
+    format: Format,
+) -> Result<Option<T>, Answer> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let parsed = if content_type.contains("json") {
         serde_json::from_slice(bytes).map_err(|e| e.to_string())
     } else if content_type.contains("xml") {
@@ -135,15 +158,29 @@ fn body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &[u8], format: Format) 
             .map_err(|e| e.to_string())
             .and_then(|text| wire::from_xml(text).map_err(|e| e.to_string()))
     } else {
-        return Err(error(format, 400, "Content-Type must be application/json or application/xml"));
+        return Err(error(
+            format,
+            400,
+            "Content-Type must be application/json or application/xml",
+        ));
     };
-    parsed.map(Some).map_err(|e| error(format, 400, &format!("the request body cannot be read: {e}")))
+    parsed.map(Some).map_err(|e| {
+        error(
+            format,
+            400,
+            &format!("the request body cannot be read: {e}"),
+        )
+    })
 }
 
 /// `UserDescription` may be left out, but never empty.
 fn check_description(description: Option<&str>, format: Format) -> Result<(), Answer> {
     match description {
-        Some(d) if d.trim().is_empty() => Err(error(format, 400, "UserDescription must not be an empty string")),
+        Some(d) if d.trim().is_empty() => Err(error(
+            format,
+            400,
+            "UserDescription must not be an empty string",
+        )),
         _ => Ok(()),
     }
 }
@@ -173,25 +210,47 @@ async fn list(State(state): State<St>, headers: HeaderMap, Query(q): Query<ListQ
             let number = |v: &Option<String>, default: i64| -> Result<i64, Answer> {
                 match v {
                     None => Ok(default),
-                    Some(s) => s.trim().parse().map_err(|_| error(format, 400, &format!("{s:?} is not a number"))),
+                    Some(s) => s
+                        .trim()
+                        .parse()
+                        .map_err(|_| error(format, 400, &format!("{s:?} is not a number"))),
                 }
             };
             let offset = number(&q.offset, 0)?;
             let maxcount = number(&q.maxcount, 100)?;
             for (name, v) in [("filter", &q.filter), ("sort", &q.sort)] {
                 if v.as_deref().is_some_and(|s| s.trim().is_empty()) {
-                    return Err(error(format, 400, &format!("{name} must not be an empty string")));
+                    return Err(error(
+                        format,
+                        400,
+                        &format!("{name} must not be an empty string"),
+                    ));
                 }
             }
             let items = state
                 .engine
                 .db()
-                .read(|c| workitems::list(c, &p, q.filter.as_deref(), q.sort.as_deref(), offset, maxcount))
+                .read(|c| {
+                    workitems::list(
+                        c,
+                        &p,
+                        q.filter.as_deref(),
+                        q.sort.as_deref(),
+                        offset,
+                        maxcount,
+                    )
+                })
                 .map_err(|e| error_answer(format, e))?;
-            let list = WorkItemList { items: items.into_iter().map(|i| to_wire(i, &state)).collect() };
+            let list = WorkItemList {
+                items: items.into_iter().map(|i| to_wire(i, &state)).collect(),
+            };
             Ok(match format {
                 Format::Json => Answer::json(200, &list),
-                Format::Xml => Answer::text(200, "application/xml; charset=utf-8", wire::to_xml(&list, roots::WORK_ITEM_LIST).unwrap_or_default()),
+                Format::Xml => Answer::text(
+                    200,
+                    "application/xml; charset=utf-8",
+                    wire::to_xml(&list, roots::WORK_ITEM_LIST).unwrap_or_default(),
+                ),
             })
         })
         .await,
@@ -199,14 +258,23 @@ async fn list(State(state): State<St>, headers: HeaderMap, Query(q): Query<ListQ
     )
 }
 
-async fn one(State(state): State<St>, headers: HeaderMap, Path((pi, wi)): Path<(String, String)>, Query(q): Query<ListQuery>) -> Answer {
+async fn one(
+    State(state): State<St>,
+    headers: HeaderMap,
+    Path((pi, wi)): Path<(String, String)>,
+    Query(q): Query<ListQuery>,
+) -> Answer {
     let format = wants(&headers);
     flatten(
         blocking(move || {
             let p = principal(&state, &headers, format)?;
             check_description(q.userdescription.as_deref(), format)?;
             let (pi, wi) = ids(&pi, &wi, format)?;
-            let item = state.engine.db().read(|c| workitems::get(c, &p, pi, wi)).map_err(|e| error_answer(format, e))?;
+            let item = state
+                .engine
+                .db()
+                .read(|c| workitems::get(c, &p, pi, wi))
+                .map_err(|e| error_answer(format, e))?;
             Ok(item_answer(format, &to_wire(item, &state)))
         })
         .await,
@@ -217,17 +285,31 @@ async fn one(State(state): State<St>, headers: HeaderMap, Path((pi, wi)): Path<(
 fn ids(pi: &str, wi: &str, format: Format) -> Result<(i64, i64), Answer> {
     match (pi.parse(), wi.parse()) {
         (Ok(pi), Ok(wi)) => Ok((pi, wi)),
-        _ => Err(error(format, 404, &format!("work item {pi}/{wi} was not found"))),
+        _ => Err(error(
+            format,
+            404,
+            &format!("work item {pi}/{wi} was not found"),
+        )),
     }
 }
 
-async fn allocate(State(state): State<St>, method: Method, uri: Uri, headers: HeaderMap, bytes: Bytes) -> Answer {
+async fn allocate(
+    State(state): State<St>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Answer {
     let format = wants(&headers);
     flatten(
         blocking(move || {
             let p = principal(&state, &headers, format)?;
             let Some(req) = body::<AllocateParameter>(&headers, &bytes, format)? else {
-                return Err(error(format, 400, "Participant and FetchCount are required"));
+                return Err(error(
+                    format,
+                    400,
+                    "Participant and FetchCount are required",
+                ));
             };
             check_description(req.user_description.as_deref(), format)?;
             if req.participant.trim().is_empty() {
@@ -238,20 +320,42 @@ async fn allocate(State(state): State<St>, method: Method, uri: Uri, headers: He
             }
             for (name, v) in [("Filter", &req.filter), ("Sort", &req.sort)] {
                 if v.as_deref().is_some_and(|s| s.trim().is_empty()) {
-                    return Err(error(format, 400, &format!("{name} must not be an empty string")));
+                    return Err(error(
+                        format,
+                        400,
+                        &format!("{name} must not be an empty string"),
+                    ));
                 }
             }
             let key = idempotency_key(&headers).map_err(|e| error_answer(format, e))?;
             let print = fingerprint(method.as_str(), uri.path(), &bytes);
-            let fetch = if req.fetch_count == 0 { 1 } else { req.fetch_count };
-            let answer = mutate(&state, &p, key.as_deref(), &print, |a| a.status == 200, |tx| {
-                let item = workitems::allocate(tx, &p, &req.participant, req.filter.as_deref(), req.sort.as_deref(), fetch)?;
-                Ok(match item {
-                    Some(item) => item_answer(format, &to_wire(item, &state)),
-                    // Nothing ready matched: the documented 404.
-                    None => error(format, 404, "no allocatable work item was found"),
-                })
-            })
+            let fetch = if req.fetch_count == 0 {
+                1
+            } else {
+                req.fetch_count
+            };
+            let answer = mutate(
+                &state,
+                &p,
+                key.as_deref(),
+                &print,
+                |a| a.status == 200,
+                |tx| {
+                    let item = workitems::allocate(
+                        tx,
+                        &p,
+                        &req.participant,
+                        req.filter.as_deref(),
+                        req.sort.as_deref(),
+                        fetch,
+                    )?;
+                    Ok(match item {
+                        Some(item) => item_answer(format, &to_wire(item, &state)),
+                        // Nothing ready matched: the documented 404.
+                        None => error(format, 404, "no allocatable work item was found"),
+                    })
+                },
+            )
             .map_err(|e| error_answer(format, e))?;
             Ok(answer)
         })
@@ -276,38 +380,76 @@ async fn act(
             let key = idempotency_key(&headers).map_err(|e| error_answer(format, e))?;
             let print = fingerprint(method.as_str(), uri.path(), &bytes);
             let succeeded = |a: &Answer| a.status == 200;
-            let done = |r: Result<WorkItem, EngineError>| r.map(|i| item_answer(format, &to_wire(i, &state)));
+            let done = |r: Result<WorkItem, EngineError>| {
+                r.map(|i| item_answer(format, &to_wire(i, &state)))
+            };
             let answer = match action.as_str() {
                 "complete" => {
                     let req: Option<CompleteParameter> = body(&headers, &bytes, format)?;
-                    check_description(req.as_ref().and_then(|r| r.user_description.as_deref()), format)?;
+                    check_description(
+                        req.as_ref().and_then(|r| r.user_description.as_deref()),
+                        format,
+                    )?;
                     let data: Vec<(String, String)> = req
-                        .map(|r| r.process_data.into_iter().map(|d| (d.key, d.value.unwrap_or_default())).collect())
+                        .map(|r| {
+                            r.process_data
+                                .into_iter()
+                                .map(|d| (d.key, d.value.unwrap_or_default()))
+                                .collect()
+                        })
                         .unwrap_or_default();
-                    mutate(&state, &p, key.as_deref(), &print, succeeded, |tx| done(workitems::complete(tx, &p, pi, wi, &data)))
+                    mutate(&state, &p, key.as_deref(), &print, succeeded, |tx| {
+                        done(workitems::complete(tx, &p, pi, wi, &data))
+                    })
                 }
                 "free" => {
                     let req: Option<wire::FreeParameter> = body(&headers, &bytes, format)?;
-                    check_description(req.as_ref().and_then(|r| r.user_description.as_deref()), format)?;
-                    mutate(&state, &p, key.as_deref(), &print, succeeded, |tx| done(workitems::free(tx, &p, pi, wi)))
+                    check_description(
+                        req.as_ref().and_then(|r| r.user_description.as_deref()),
+                        format,
+                    )?;
+                    mutate(&state, &p, key.as_deref(), &print, succeeded, |tx| {
+                        done(workitems::free(tx, &p, pi, wi))
+                    })
                 }
                 "reassign" | "reassign-and-perform" => {
                     let req: Option<ReassignParameter> = body(&headers, &bytes, format)?;
-                    check_description(req.as_ref().and_then(|r| r.user_description.as_deref()), format)?;
-                    let (source, target) = req.map(|r| (r.source, r.target)).unwrap_or((None, None));
+                    check_description(
+                        req.as_ref().and_then(|r| r.user_description.as_deref()),
+                        format,
+                    )?;
+                    let (source, target) =
+                        req.map(|r| (r.source, r.target)).unwrap_or((None, None));
                     let perform = action == "reassign-and-perform";
                     mutate(&state, &p, key.as_deref(), &print, succeeded, |tx| {
-                        let item = workitems::reassign(tx, &p, pi, wi, source.as_deref(), target.as_deref())?;
+                        let item = workitems::reassign(
+                            tx,
+                            &p,
+                            pi,
+                            wi,
+                            source.as_deref(),
+                            target.as_deref(),
+                        )?;
                         if perform && item.state_code == "f" {
                             let task = crate::tasks::require(tx, wi)?;
                             if task.state == crate::model::TaskState::Open {
-                                crate::tasks::set_state(tx, wi, crate::model::TaskState::InProgress)?;
+                                crate::tasks::set_state(
+                                    tx,
+                                    wi,
+                                    crate::model::TaskState::InProgress,
+                                )?;
                             }
                         }
                         done(workitems::get(tx, &p, pi, wi).or(Ok(item)))
                     })
                 }
-                other => return Err(error(format, 404, &format!("{other} is not an operation on work items"))),
+                other => {
+                    return Err(error(
+                        format,
+                        404,
+                        &format!("{other} is not an operation on work items"),
+                    ));
+                }
             };
             answer.map_err(|e| error_answer(format, e))
         })

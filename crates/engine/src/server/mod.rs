@@ -36,6 +36,7 @@ use crate::error::EngineError;
 use crate::idempotency::{self, Stored};
 use crate::users::Principal;
 
+pub use omflow::Sessions;
 pub use times::Zones;
 
 /// The largest request body accepted; larger ones get 413.
@@ -76,26 +77,77 @@ pub struct AppState {
 
 type State = Arc<AppState>;
 
-/// The full router.
-pub fn router(engine: Arc<Engine>, config: ServerConfig) -> Router {
-    let state: State = Arc::new(AppState {
-        engine,
-        sessions: omflow::Sessions::default(),
-        tokens: auth::TokenKey::random(),
-        config: config.clone(),
-    });
-    Router::new()
-        .merge(omflow::routes())
-        .merge(hitachi::routes())
-        .nest(&config.gever_root, gever::routes())
-        .with_state(state)
-        .layer(axum::middleware::map_response(announce_idempotency))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .layer(PropagateRequestIdLayer::x_request_id())
-        // Logs method, path, status and latency — never bodies or
-        // Authorization headers, which carry passwords and tokens.
-        .layer(TraceLayer::new_for_http())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+/// A configured server: its state (sessions, token key) and its router.
+/// Cloning shares the state.
+#[derive(Debug, Clone)]
+pub struct Server {
+    state: State,
+}
+
+impl Server {
+    pub fn new(engine: Arc<Engine>, config: ServerConfig) -> Self {
+        Server {
+            state: Arc::new(AppState {
+                engine,
+                sessions: omflow::Sessions::default(),
+                tokens: auth::TokenKey::random(),
+                config,
+            }),
+        }
+    }
+
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.state.engine
+    }
+
+    /// OMFLOW's live security codes (tests age them to prove expiry).
+    pub fn sessions(&self) -> &omflow::Sessions {
+        &self.state.sessions
+    }
+
+    /// The full router: three dialects, limits, request ids and tracing.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .merge(omflow::routes())
+            .merge(hitachi::routes())
+            .nest(&self.state.config.gever_root, gever::routes())
+            .with_state(self.state.clone())
+            .layer(axum::middleware::map_response(announce_idempotency))
+            .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+            .layer(PropagateRequestIdLayer::x_request_id())
+            // Logs request id, method, path, status and latency — never
+            // bodies, queries or headers, which carry passwords, security
+            // codes and tokens.
+            .layer(TraceLayer::new_for_http().make_span_with(request_span))
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then lets requests
+    /// in flight finish (each write is one transaction, so nothing
+    /// committed is lost and nothing half-applied remains).
+    pub async fn serve(
+        &self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(listener, self.router())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+fn request_span(request: &axum::http::Request<Body>) -> tracing::Span {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        id,
+        method = %request.method(),
+        path = request.uri().path(),
+    )
 }
 
 async fn announce_idempotency(mut response: Response) -> Response {
@@ -103,20 +155,6 @@ async fn announce_idempotency(mut response: Response) -> Response {
         .headers_mut()
         .insert(IDEMPOTENCY_ANNOUNCE, HeaderValue::from_static("1"));
     response
-}
-
-/// Serves until `shutdown` completes, then lets requests in flight finish
-/// (each write is one transaction, so nothing committed is lost and
-/// nothing half-applied remains).
-pub async fn serve(
-    listener: TcpListener,
-    engine: Arc<Engine>,
-    config: ServerConfig,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router(engine, config))
-        .with_graceful_shutdown(shutdown)
-        .await
 }
 
 /// An answer built inside a transaction, so that it can be stored for an
@@ -174,7 +212,8 @@ impl Answer {
 impl IntoResponse for Answer {
     fn into_response(self) -> Response {
         let mut response = Response::new(Body::from(self.body));
-        *response.status_mut() = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        *response.status_mut() =
+            StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         if !self.content_type.is_empty()
             && let Ok(v) = HeaderValue::from_str(&self.content_type)
         {
@@ -252,7 +291,9 @@ pub(crate) fn mutate(
 }
 
 /// Runs blocking engine work (SQLite, argon2) off the async executor.
-pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, EngineError> {
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, EngineError> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| EngineError::Database(format!("a worker failed: {e}")))
@@ -263,7 +304,10 @@ pub(crate) fn base_url(headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .filter(|h| h.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '-' | '[' | ']')))
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '-' | '[' | ']'))
+        })
         .unwrap_or("localhost");
     format!("http://{host}")
 }

@@ -28,8 +28,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use tasklane_dialects::omflow::wire::{
     self, DataIdQuery, DataIdRow, EditAction, Envelope, FormDefinition, FormDefinitionRequest,
-    FormField, MissionListRequest, OmDataEditRequest, QuickActionDef, SecurityResult, WorkLogRequest,
-    WorkLogRow, status,
+    FormField, MissionListRequest, OmDataEditRequest, QuickActionDef, SecurityResult,
+    WorkLogRequest, WorkLogRow, status,
 };
 use tasklane_dialects::servertime::ServerTime;
 
@@ -105,10 +105,22 @@ pub fn routes() -> Router<St> {
     Router::new()
         .route("/accounts/api/security/get/", any(security_get))
         .route("/rest/my-mission/api/my-mission/list/", post(mission_list))
-        .route("/rest/flowmanage/api/omdata/edit/{api_path}", post(omdata_edit))
-        .route("/rest/flowmanage/api/omdata-data-id/get/{api_path}/", post(data_ids))
-        .route("/rest/flowmanage/api/omdata-worklog/create/", post(worklog_create))
-        .route("/rest/flowmanage/api/omdata-worklog/list/", post(worklog_list))
+        .route(
+            "/rest/flowmanage/api/omdata/edit/{api_path}",
+            post(omdata_edit),
+        )
+        .route(
+            "/rest/flowmanage/api/omdata-data-id/get/{api_path}/",
+            post(data_ids),
+        )
+        .route(
+            "/rest/flowmanage/api/omdata-worklog/create/",
+            post(worklog_create),
+        )
+        .route(
+            "/rest/flowmanage/api/omdata-worklog/list/",
+            post(worklog_list),
+        )
         .route("/rest/tasklane/api/form/{api_path}/", post(form))
         .route("/rest/{*rest}", any(unroutable))
 }
@@ -194,7 +206,10 @@ fn rest_user(state: &AppState, fields: &Map<String, Value>) -> Result<Principal,
     let code = fields.get("security").and_then(Value::as_str).unwrap_or("");
     match state.sessions.check(code) {
         CodeCheck::Valid(user) => state.engine.principal(&user).map_err(error_answer),
-        CodeCheck::Expired => Err(failure(status::FORBIDDEN, "安全碼過期，請重新取得新的安全碼。")),
+        CodeCheck::Expired => Err(failure(
+            status::FORBIDDEN,
+            "安全碼過期，請重新取得新的安全碼。",
+        )),
         CodeCheck::Unknown => Err(failure(
             status::FORBIDDEN,
             "安全碼錯誤，請確認安全碼或重新取得新的安全碼。",
@@ -210,10 +225,19 @@ fn parse<T: DeserializeOwned>(fields: Map<String, Value>, what: &str) -> Result<
 async fn security_get(State(state): State<St>, headers: HeaderMap) -> Answer {
     let result = blocking(move || {
         let Some((user, password)) = auth::basic(&headers) else {
-            return envelope(status::ERROR, "OmUser matching query does not exist.", Some(Value::Null));
+            return envelope(
+                status::ERROR,
+                "OmUser matching query does not exist.",
+                Some(Value::Null),
+            );
         };
         match state.engine.authenticate(&user, &password) {
-            Ok(Some(p)) => ok("取得成功。", json!(SecurityResult { security: state.sessions.issue(&p.user) })),
+            Ok(Some(p)) => ok(
+                "取得成功。",
+                json!(SecurityResult {
+                    security: state.sessions.issue(&p.user)
+                }),
+            ),
             Ok(None) => failure(status::FORBIDDEN, "使用者不存在或未啟用。"),
             Err(e) => error_answer(e),
         }
@@ -224,9 +248,27 @@ async fn security_get(State(state): State<St>, headers: HeaderMap) -> Answer {
 
 /// The columns of a my-mission row, and which hold times or flags.
 const MISSION_COLUMNS: &[&str] = &[
-    "id", "flow_uuid", "flow_name", "status", "level", "title", "data_no", "data_id", "history",
-    "stop_uuid", "stop_chart_text", "create_user_id", "update_user_id", "ticket_createtime",
-    "createtime", "updatetime", "assignee_id", "assign_group_id", "action", "attachment", "closed",
+    "id",
+    "flow_uuid",
+    "flow_name",
+    "status",
+    "level",
+    "title",
+    "data_no",
+    "data_id",
+    "history",
+    "stop_uuid",
+    "stop_chart_text",
+    "create_user_id",
+    "update_user_id",
+    "ticket_createtime",
+    "createtime",
+    "updatetime",
+    "assignee_id",
+    "assign_group_id",
+    "action",
+    "attachment",
+    "closed",
     "api_path",
 ];
 const TIME_COLUMNS: &[&str] = &["ticket_createtime", "createtime", "updatetime"];
@@ -254,15 +296,23 @@ fn column(name: &str) -> Result<&'static str, Answer> {
 fn sql_value(state: &AppState, col: &str, v: &Value) -> SqlValue {
     match v {
         Value::Bool(b) => SqlValue::Integer(i64::from(*b)),
-        Value::Number(n) => n.as_i64().map_or(SqlValue::Real(n.as_f64().unwrap_or(0.0)), SqlValue::Integer),
-        Value::String(s) if TIME_COLUMNS.contains(&col) => {
-            SqlValue::Text(times::omflow_to_utc(s, &state.config.zones.omflow).unwrap_or_else(|| s.clone()))
-        }
-        Value::String(s) if FLAG_COLUMNS.contains(&col) => {
-            SqlValue::Integer(i64::from(matches!(s.to_ascii_lowercase().as_str(), "true" | "1")))
-        }
+        Value::Number(n) => n
+            .as_i64()
+            .map_or(SqlValue::Real(n.as_f64().unwrap_or(0.0)), SqlValue::Integer),
+        Value::String(s) if TIME_COLUMNS.contains(&col) => SqlValue::Text(
+            times::omflow_to_utc(s, &state.config.zones.omflow).unwrap_or_else(|| s.clone()),
+        ),
+        Value::String(s) if FLAG_COLUMNS.contains(&col) => SqlValue::Integer(i64::from(matches!(
+            s.to_ascii_lowercase().as_str(),
+            "true" | "1"
+        ))),
         Value::String(s) => match s.parse::<i64>() {
-            Ok(n) if matches!(col, "id" | "data_no" | "data_id" | "assignee_id" | "assign_group_id") => {
+            Ok(n)
+                if matches!(
+                    col,
+                    "id" | "data_no" | "data_id" | "assignee_id" | "assign_group_id"
+                ) =>
+            {
                 SqlValue::Integer(n)
             }
             _ => SqlValue::Text(s.clone()),
@@ -272,7 +322,11 @@ fn sql_value(state: &AppState, col: &str, v: &Value) -> SqlValue {
 }
 
 /// One condition as SQL over `missions m`.
-fn condition_sql(state: &AppState, c: &wire::Condition, params: &mut Vec<SqlValue>) -> Result<String, Answer> {
+fn condition_sql(
+    state: &AppState,
+    c: &wire::Condition,
+    params: &mut Vec<SqlValue>,
+) -> Result<String, Answer> {
     let col = column(&c.column)?;
     let q = format!("m.\"{col}\"");
     Ok(match c.condition.as_str() {
@@ -302,7 +356,10 @@ fn condition_sql(state: &AppState, c: &wire::Condition, params: &mut Vec<SqlValu
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            let escaped = text
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
             params.push(SqlValue::Text(format!("%{escaped}%")));
             format!("{q} LIKE ? ESCAPE '\\'")
         }
@@ -315,9 +372,16 @@ fn condition_sql(state: &AppState, c: &wire::Condition, params: &mut Vec<SqlValu
     })
 }
 
-fn mission_rows(state: &AppState, p: &Principal, req: &MissionListRequest) -> Result<Vec<Map<String, Value>>, Answer> {
+fn mission_rows(
+    state: &AppState,
+    p: &Principal,
+    req: &MissionListRequest,
+) -> Result<Vec<Map<String, Value>>, Answer> {
     if req.start < 0 || req.limit < 0 {
-        return Err(failure(status::FAILED, "查詢失敗，錯誤訊息如下：Negative indexing is not supported."));
+        return Err(failure(
+            status::FAILED,
+            "查詢失敗，錯誤訊息如下：Negative indexing is not supported.",
+        ));
     }
     let mut params = vec![SqlValue::Text(p.user.clone())];
     let mut sql = String::from(
@@ -328,20 +392,35 @@ fn mission_rows(state: &AppState, p: &Principal, req: &MissionListRequest) -> Re
         sql.push_str(&format!(" AND ({})", condition_sql(state, c, &mut params)?));
     }
     for c in &req.exclude_conditions {
-        sql.push_str(&format!(" AND NOT coalesce(({}), 0)", condition_sql(state, c, &mut params)?));
+        sql.push_str(&format!(
+            " AND NOT coalesce(({}), 0)",
+            condition_sql(state, c, &mut params)?
+        ));
     }
-    let order = if req.order_columns.is_empty() { vec!["id".to_string()] } else { req.order_columns.clone() };
+    let order = if req.order_columns.is_empty() {
+        vec!["id".to_string()]
+    } else {
+        req.order_columns.clone()
+    };
     let mut keys = Vec::new();
     for key in &order {
         let (desc, name) = match key.strip_prefix('-') {
             Some(name) => (true, name),
             None => (false, key.as_str()),
         };
-        keys.push(format!("m.\"{}\"{}", column(name)?, if desc { " DESC" } else { "" }));
+        keys.push(format!(
+            "m.\"{}\"{}",
+            column(name)?,
+            if desc { " DESC" } else { "" }
+        ));
     }
     keys.push("m.id".into());
     let count = (req.limit - req.start).max(0);
-    sql.push_str(&format!(" ORDER BY {} LIMIT {count} OFFSET {}", keys.join(", "), req.start));
+    sql.push_str(&format!(
+        " ORDER BY {} LIMIT {count} OFFSET {}",
+        keys.join(", "),
+        req.start
+    ));
     for c in &req.search_columns {
         column(c)?;
     }
@@ -364,7 +443,9 @@ fn mission_rows(state: &AppState, p: &Principal, req: &MissionListRequest) -> Re
                             (SqlValue::Text(t), n) if TIME_COLUMNS.contains(&n) => {
                                 times::omflow(&t, &zone).map_or(Value::Null, Value::String)
                             }
-                            (SqlValue::Integer(i), n) if FLAG_COLUMNS.contains(&n) => Value::Bool(i != 0),
+                            (SqlValue::Integer(i), n) if FLAG_COLUMNS.contains(&n) => {
+                                Value::Bool(i != 0)
+                            }
                             (SqlValue::Integer(i), _) => json!(i),
                             (SqlValue::Text(t), _) => Value::String(t),
                             (SqlValue::Real(f), _) => json!(f),
@@ -385,7 +466,9 @@ fn mission_rows(state: &AppState, p: &Principal, req: &MissionListRequest) -> Re
             if req.search_columns.is_empty() {
                 row
             } else {
-                row.into_iter().filter(|(k, _)| req.search_columns.contains(k)).collect()
+                row.into_iter()
+                    .filter(|(k, _)| req.search_columns.contains(k))
+                    .collect()
             }
         })
         .collect())
@@ -410,7 +493,10 @@ async fn mission_list(State(state): State<St>, headers: HeaderMap, body: Bytes) 
                     "查詢失敗，錯誤訊息如下：'NoneType' object has no attribute 'objects'",
                     Some(Value::Null),
                 ),
-                Ok(rows) => ok("查詢成功。", Value::Array(rows.into_iter().map(Value::Object).collect())),
+                Ok(rows) => ok(
+                    "查詢成功。",
+                    Value::Array(rows.into_iter().map(Value::Object).collect()),
+                ),
                 Err(a) => a,
             }
         })
@@ -453,15 +539,28 @@ async fn omdata_edit(
                 Ok(r) => r,
                 Err(a) => return Ok(a),
             };
-            let Some(flow) = state.engine.db().read(|c| flows::flow_by_api_path(c, &api_path))? else {
-                return Ok(failure(status::ERROR, "'NoneType' object has no attribute 'api'"));
+            let Some(flow) = state
+                .engine
+                .db()
+                .read(|c| flows::flow_by_api_path(c, &api_path))?
+            else {
+                return Ok(failure(
+                    status::ERROR,
+                    "'NoneType' object has no attribute 'api'",
+                ));
             };
             let key = idempotency_key(&headers)?;
             let print = fingerprint(method.as_str(), uri.path(), &body);
-            mutate(&state, &p, key.as_deref(), &print, envelope_ok, |tx| {
-                match req.action {
+            mutate(
+                &state,
+                &p,
+                key.as_deref(),
+                &print,
+                envelope_ok,
+                |tx| match req.action {
                     EditAction::Create => {
-                        let ticket = flows::open_ticket(tx, &p, &flow, &field_values(req.formdata))?;
+                        let ticket =
+                            flows::open_ticket(tx, &p, &flow, &field_values(req.formdata))?;
                         Ok(ok("開單成功。", json!(ticket.data_no)))
                     }
                     EditAction::Update => {
@@ -470,7 +569,9 @@ async fn omdata_edit(
                             .ok_or_else(|| EngineError::invalid("缺少參數：data_id"))?;
                         let data_no = match &req.quick_action {
                             Some(action) => flows::quick_action(tx, &p, &flow, data_id, action)?,
-                            None => flows::push(tx, &p, &flow, data_id, &field_values(req.formdata))?,
+                            None => {
+                                flows::push(tx, &p, &flow, data_id, &field_values(req.formdata))?
+                            }
                         };
                         Ok(ok("推單成功。", json!(data_no)))
                     }
@@ -478,10 +579,13 @@ async fn omdata_edit(
                         let data_id = req
                             .data_id
                             .ok_or_else(|| EngineError::invalid("缺少參數：data_id"))?;
-                        Ok(ok("刪單成功。", json!(delete_ticket(tx, &p, &flow, data_id)?)))
+                        Ok(ok(
+                            "刪單成功。",
+                            json!(delete_ticket(tx, &p, &flow, data_id)?),
+                        ))
                     }
-                }
-            })
+                },
+            )
         })
         .await
         .and_then(|r| r),
@@ -489,8 +593,18 @@ async fn omdata_edit(
 }
 
 /// Deletes (closes and cancels) a ticket: its creator or an administrator.
-fn delete_ticket(tx: &rusqlite::Transaction<'_>, p: &Principal, flow: &flows::Flow, data_id: i64) -> Result<i64, EngineError> {
-    let gone = || EngineError::NotFound(format!("Omdata_{} matching query does not exist.", flow.hex()));
+fn delete_ticket(
+    tx: &rusqlite::Transaction<'_>,
+    p: &Principal,
+    flow: &flows::Flow,
+    data_id: i64,
+) -> Result<i64, EngineError> {
+    let gone = || {
+        EngineError::NotFound(format!(
+            "Omdata_{} matching query does not exist.",
+            flow.hex()
+        ))
+    };
     let task = tasks::get(tx, data_id)?.ok_or_else(gone)?;
     let ticket = flows::ticket(tx, task.ticket_id.ok_or_else(gone)?)?;
     if ticket.flow_uuid != flow.uuid {
@@ -502,11 +616,19 @@ fn delete_ticket(tx: &rusqlite::Transaction<'_>, p: &Principal, flow: &flows::Fl
     if let Some(current) = flows::current_task(tx, &ticket)? {
         tasks::set_state(tx, current.id, TaskState::Cancelled)?;
     }
-    tx.execute("UPDATE tickets SET closed = 1, position = NULL WHERE id = ?1", [ticket.id])?;
+    tx.execute(
+        "UPDATE tickets SET closed = 1, position = NULL WHERE id = ?1",
+        [ticket.id],
+    )?;
     Ok(ticket.data_no)
 }
 
-async fn data_ids(State(state): State<St>, Path(api_path): Path<String>, headers: HeaderMap, body: Bytes) -> Answer {
+async fn data_ids(
+    State(state): State<St>,
+    Path(api_path): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Answer {
     answer(
         blocking(move || {
             let fields = body_fields(&headers, &body);
@@ -518,15 +640,25 @@ async fn data_ids(State(state): State<St>, Path(api_path): Path<String>, headers
                 Ok(r) => r,
                 Err(a) => return Ok(a),
             };
-            let Some(flow) = state.engine.db().read(|c| flows::flow_by_api_path(c, &api_path))? else {
-                return Ok(failure(status::ERROR, "'NoneType' object has no attribute 'api'"));
+            let Some(flow) = state
+                .engine
+                .db()
+                .read(|c| flows::flow_by_api_path(c, &api_path))?
+            else {
+                return Ok(failure(
+                    status::ERROR,
+                    "'NoneType' object has no attribute 'api'",
+                ));
             };
             let rows = state.engine.db().read(|c| {
                 let mut out = Vec::new();
                 for (data_id, stop) in flows::data_ids(c, &flow, req.data_no)? {
                     let task = tasks::require(c, data_id)?;
                     if flows::may_push(&p, &task) || tasks::visible(&p, &task) {
-                        out.push(DataIdRow { data_id, stop_chart_text: stop });
+                        out.push(DataIdRow {
+                            data_id,
+                            stop_chart_text: stop,
+                        });
                     }
                 }
                 Ok(out)
@@ -574,7 +706,12 @@ fn worklog_request(fields: Map<String, Value>) -> Result<WorkLogRequest, Answer>
     parse(fields, "建立")
 }
 
-async fn worklog_create(State(state): State<St>, uri: Uri, headers: HeaderMap, body: Bytes) -> Answer {
+async fn worklog_create(
+    State(state): State<St>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Answer {
     answer(
         blocking(move || {
             let fields = body_fields(&headers, &body);
@@ -627,7 +764,10 @@ async fn worklog_list(State(state): State<St>, headers: HeaderMap, body: Bytes) 
                 };
                 // The caller must be able to see one of the ticket's tasks.
                 let visible: bool = c.query_row(
-                    &format!("SELECT EXISTS (SELECT 1 FROM tasks t WHERE t.ticket_id = ?2 AND {})", tasks::VISIBLE_SQL),
+                    &format!(
+                        "SELECT EXISTS (SELECT 1 FROM tasks t WHERE t.ticket_id = ?2 AND {})",
+                        tasks::VISIBLE_SQL
+                    ),
                     rusqlite::params![p.user, ticket.id],
                     |r| r.get(0),
                 )?;
@@ -646,7 +786,8 @@ async fn worklog_list(State(state): State<St>, headers: HeaderMap, body: Bytes) 
                     flow_uuid: Some(w.flow_hex),
                     author_nick_name: Some(w.author_name),
                     content: w.content,
-                    createtime: times::omflow_spaced(&w.created, &zone).and_then(|t| ServerTime::parse(&t).ok()),
+                    createtime: times::omflow_spaced(&w.created, &zone)
+                        .and_then(|t| ServerTime::parse(&t).ok()),
                     substitute_nick_name: None,
                 })
                 .collect();
@@ -657,7 +798,12 @@ async fn worklog_list(State(state): State<St>, headers: HeaderMap, body: Bytes) 
     )
 }
 
-async fn form(State(state): State<St>, Path(api_path): Path<String>, headers: HeaderMap, body: Bytes) -> Answer {
+async fn form(
+    State(state): State<St>,
+    Path(api_path): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Answer {
     answer(
         blocking(move || {
             let fields = body_fields(&headers, &body);
@@ -673,9 +819,16 @@ async fn form(State(state): State<St>, Path(api_path): Path<String>, headers: He
                 let flow = flows::flow_by_api_path(c, &api_path)?
                     .ok_or_else(|| EngineError::NotFound(format!("flow {api_path}")))?;
                 let task = tasks::require(c, req.data_id)?;
-                let ticket = flows::ticket(c, task.ticket_id.ok_or_else(|| EngineError::NotFound("not a flow step".into()))?)?;
+                let ticket = flows::ticket(
+                    c,
+                    task.ticket_id
+                        .ok_or_else(|| EngineError::NotFound("not a flow step".into()))?,
+                )?;
                 if ticket.flow_uuid != flow.uuid {
-                    return Err(EngineError::NotFound(format!("Omdata_{} matching query does not exist.", flow.hex())));
+                    return Err(EngineError::NotFound(format!(
+                        "Omdata_{} matching query does not exist.",
+                        flow.hex()
+                    )));
                 }
                 flows::form_of(c, &p, &task)
             })?;
@@ -685,12 +838,20 @@ async fn form(State(state): State<St>, Path(api_path): Path<String>, headers: He
                     fields: step
                         .form
                         .into_iter()
-                        .map(|f| FormField { id: f.id, label: f.label, field_type: f.field_type, required: f.required })
+                        .map(|f| FormField {
+                            id: f.id,
+                            label: f.label,
+                            field_type: f.field_type,
+                            required: f.required
+                        })
                         .collect(),
                     quick_actions: step
                         .quick_actions
                         .into_iter()
-                        .map(|q| QuickActionDef { id: q.id, label: q.label })
+                        .map(|q| QuickActionDef {
+                            id: q.id,
+                            label: q.label
+                        })
                         .collect(),
                 }),
             ))

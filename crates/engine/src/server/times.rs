@@ -50,7 +50,9 @@ pub fn omflow_spaced(utc: &str, tz: &TimeZone) -> Option<String> {
 pub fn omflow_to_utc(text: &str, tz: &TimeZone) -> Option<String> {
     let text = text.trim().replace(' ', "T");
     let civil: DateTime = text.parse().ok().or_else(|| {
-        text.parse::<Date>().ok().map(|d| d.to_datetime(jiff::civil::Time::midnight()))
+        text.parse::<Date>()
+            .ok()
+            .map(|d| d.to_datetime(jiff::civil::Time::midnight()))
     })?;
     let ts = civil.to_zoned(tz.clone()).ok()?.timestamp();
     Some(tasklane_core::time::format_ts(ts))
@@ -95,15 +97,39 @@ mod tests {
     #[test]
     fn each_dialect_writes_its_own_form() {
         let z = Zones::default();
-        assert_eq!(omflow("2020-07-07T05:50:21Z", &z.omflow).unwrap(), "2020-07-07T13:50:21");
-        assert_eq!(omflow_spaced("2020-07-07T05:50:21Z", &z.omflow).unwrap(), "2020-07-07 13:50:21.000000");
-        assert_eq!(omflow_to_utc("2020-07-07 13:50:21.494", &z.omflow).unwrap(), "2020-07-07T05:50:21Z");
-        assert_eq!(omflow_to_utc("2020-07-07", &z.omflow).unwrap(), "2020-07-06T16:00:00Z");
+        assert_eq!(
+            omflow("2020-07-07T05:50:21Z", &z.omflow).unwrap(),
+            "2020-07-07T13:50:21"
+        );
+        assert_eq!(
+            omflow_spaced("2020-07-07T05:50:21Z", &z.omflow).unwrap(),
+            "2020-07-07 13:50:21.000000"
+        );
+        assert_eq!(
+            omflow_to_utc("2020-07-07 13:50:21.494", &z.omflow).unwrap(),
+            "2020-07-07T05:50:21Z"
+        );
+        assert_eq!(
+            omflow_to_utc("2020-07-07", &z.omflow).unwrap(),
+            "2020-07-06T16:00:00Z"
+        );
         assert!(omflow_to_utc("yesterday", &z.omflow).is_none());
-        assert_eq!(gever_utc("2019-01-24T16:12:12Z").unwrap(), "2019-01-24T16:12:12+00:00");
-        assert_eq!(gever_naive("2019-01-24T16:12:12Z", &z.gever).unwrap(), "2019-01-24T17:12:12");
-        assert_eq!(hitachi(Some("2016-12-09T06:54:55Z"), &z.hitachi), "2016-12-09T15:54:55+09:00");
+        assert_eq!(
+            gever_utc("2019-01-24T16:12:12Z").unwrap(),
+            "2019-01-24T16:12:12+00:00"
+        );
+        assert_eq!(
+            gever_naive("2019-01-24T16:12:12Z", &z.gever).unwrap(),
+            "2019-01-24T17:12:12"
+        );
+        assert_eq!(
+            hitachi(Some("2016-12-09T06:54:55Z"), &z.hitachi),
+            "2016-12-09T15:54:55+09:00"
+        );
         assert_eq!(hitachi(None, &z.hitachi), "");
-        assert_eq!(hitachi_deadline(Some("2026-11-30"), &z.hitachi), "2026-11-30T23:59:59+09:00");
+        assert_eq!(
+            hitachi_deadline(Some("2026-11-30"), &z.hitachi),
+            "2026-11-30T23:59:59+09:00"
+        );
     }
 }
