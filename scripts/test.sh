@@ -7,6 +7,7 @@ cd "$TASKLANE_ROOT"
 ensure_packages "${BUILD_PACKAGES[@]}"
 ensure_rust
 ensure_node
+ensure_python_requests
 npm_ci ui
 
 started=$SECONDS

@@ -190,6 +190,8 @@ CREATE TABLE idempotency (
     created_at  TEXT NOT NULL,
     PRIMARY KEY (user_id, key)
 ) STRICT, WITHOUT ROWID;
+-- Records expire (idempotency::RETENTION); this finds the old ones.
+CREATE INDEX idempotency_created ON idempotency (created_at);
 
 -- Settings of this engine instance (site root, time zones, secret for tokens).
 CREATE TABLE settings (

@@ -92,3 +92,19 @@ npm_ci() {
   (cd "$dir" && npm ci --no-audit --no-fund)
   cp "$dir/package-lock.json" "$stamp"
 }
+
+# ensure_python_requests: python3 with `requests`, which the OMFLOW vendor's
+# own Python sample needs (a test runs it against `tasklane serve`).
+# Debian's python3 gets Debian's package; another python3 on PATH (pyenv,
+# a venv) gets the pinned release from PyPI.
+ensure_python_requests() {
+  command -v python3 >/dev/null 2>&1 || ensure_packages python3
+  python3 -c 'import requests' 2>/dev/null && return 0
+  if [ "$(command -v python3)" = /usr/bin/python3 ]; then
+    ensure_packages python3-requests
+  else
+    say "installing the Python package requests"
+    python3 -m pip install --quiet --disable-pip-version-check 'requests==2.32.5'
+  fi
+  python3 -c 'import requests' || die "python3 cannot import requests"
+}

@@ -4,10 +4,12 @@
 //! invalid action, a usage error). `--json` output is documented in
 //! `docs/cli-json.md` and kept stable.
 
+mod admin;
 mod home;
 mod list;
 mod outbox;
 mod output;
+mod serve;
 mod show;
 mod transfer;
 
@@ -44,6 +46,14 @@ enum Command {
     Import(transfer::ImportArgs),
     /// Export the replica's tasks as JSON.
     Export(transfer::ExportArgs),
+    /// Serve the embedded engine in the OMFLOW, GEVER and Hitachi CSCIW dialects.
+    Serve(serve::Args),
+    /// Manage the engine's users.
+    User(admin::UserArgs),
+    /// Manage the engine's groups (org units, teams, lanes).
+    Group(admin::GroupArgs),
+    /// Show the engine's OMFLOW flows.
+    Flow(admin::FlowArgs),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +65,10 @@ fn main() -> ExitCode {
         Command::Outbox(args) => outbox::run(&home, args),
         Command::Import(args) => transfer::import(&home, args),
         Command::Export(args) => transfer::export(&home, args),
+        Command::Serve(args) => serve::run(&home, args),
+        Command::User(args) => admin::user(&home, args),
+        Command::Group(args) => admin::group(&home, args),
+        Command::Flow(args) => admin::flow(&home, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -28,9 +28,11 @@ const AUTH_CACHE_TTL: Duration = Duration::from_secs(300);
 #[derive(Debug)]
 pub struct Engine {
     db: Database,
-    /// user → (keyed hash of the password that verified, when). The hash key
-    /// is random per process, so nothing here outlives it or helps guess.
-    auth_cache: Mutex<HashMap<String, (u64, Instant)>>,
+    /// user → (keyed hash of the password that verified, the stored argon2
+    /// hash it verified against, when). The hash key is random per process,
+    /// so nothing here outlives it or helps guess; keeping the stored hash
+    /// makes a password change (even by another process) end the entry.
+    auth_cache: Mutex<HashMap<String, (u64, String, Instant)>>,
     hasher: RandomState,
 }
 
@@ -86,21 +88,21 @@ impl Engine {
     /// log in, or the password is wrong.
     pub fn authenticate(&self, user: &str, password: &str) -> Result<Option<Principal>> {
         let digest = self.hasher.hash_one((user, password));
+        let Some(hash) = self.db.read(|c| users::password_hash(c, user))? else {
+            return Ok(None);
+        };
         let cached = {
             let cache = self.auth_cache.lock().unwrap_or_else(|p| p.into_inner());
-            cache
-                .get(user)
-                .is_some_and(|(d, at)| *d == digest && at.elapsed() < AUTH_CACHE_TTL)
+            cache.get(user).is_some_and(|(d, stored, at)| {
+                *d == digest && *stored == hash && at.elapsed() < AUTH_CACHE_TTL
+            })
         };
         if !cached {
-            let Some(hash) = self.db.read(|c| users::password_hash(c, user))? else {
-                return Ok(None);
-            };
             if !users::verify_password(&hash, password) {
                 return Ok(None);
             }
             let mut cache = self.auth_cache.lock().unwrap_or_else(|p| p.into_inner());
-            cache.insert(user.to_string(), (digest, Instant::now()));
+            cache.insert(user.to_string(), (digest, hash, Instant::now()));
         }
         self.db.read(|c| users::principal(c, user)).map(Some)
     }

@@ -11,6 +11,11 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use crate::error::{EngineError, Result};
 use tasklane_core::time::{format_ts, now};
 
+/// How long a key is remembered. Far longer than any client waits to
+/// replay (a laptop offline over a holiday), short enough that the table
+/// does not grow without end.
+pub const RETENTION_DAYS: i64 = 90;
+
 /// A stored answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stored {
@@ -65,6 +70,12 @@ pub fn store(
     fingerprint: &str,
     answer: &Stored,
 ) -> Result<()> {
+    let cutoff = now()
+        .checked_sub(jiff::SignedDuration::from_hours(24 * RETENTION_DAYS))
+        .map_err(|e| EngineError::Database(format!("clock out of range: {e}")))?;
+    // Cheap (indexed), and keeps the table bounded without a timer.
+    tx.prepare_cached("DELETE FROM idempotency WHERE created_at < ?1")?
+        .execute([format_ts(cutoff)])?;
     tx.prepare_cached(
         "INSERT INTO idempotency (user_id, key, fingerprint, status, content_type, body, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -130,5 +141,37 @@ mod tests {
         for bad in ["", "with space", &"x".repeat(256)] {
             assert!(validate(bad).is_err());
         }
+    }
+
+    #[test]
+    fn keys_older_than_the_retention_are_forgotten_when_new_ones_arrive() {
+        let db = Database::open_in_memory().unwrap();
+        let answer = Stored {
+            status: 201,
+            content_type: String::new(),
+            body: Vec::new(),
+        };
+        db.write(|tx| {
+            store(tx, "hans", "old", "f", &answer)?;
+            store(tx, "hans", "recent", "f", &answer)?;
+            tx.execute(
+                "UPDATE idempotency SET created_at = '2020-01-01T00:00:00Z' WHERE key = 'old'",
+                [],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+        db.write(|tx| store(tx, "anna", "new", "f", &answer))
+            .unwrap();
+        let keys: Vec<String> = db
+            .read(|c| {
+                let mut stmt = c.prepare("SELECT key FROM idempotency ORDER BY key")?;
+                let keys = stmt
+                    .query_map([], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?;
+                Ok(keys)
+            })
+            .unwrap();
+        assert_eq!(keys, ["new", "recent"]);
     }
 }

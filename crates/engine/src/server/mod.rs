@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::Engine;
 use crate::error::EngineError;
@@ -118,7 +118,11 @@ impl Server {
             // Logs request id, method, path, status and latency — never
             // bodies, queries or headers, which carry passwords, security
             // codes and tokens.
-            .layer(TraceLayer::new_for_http().make_span_with(request_span))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(request_span)
+                    .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+            )
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
     }
 
