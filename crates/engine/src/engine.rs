@@ -15,7 +15,6 @@ use crate::dossiers;
 use crate::error::{EngineError, Result};
 use crate::model::Task;
 use crate::model::{TaskState, TaskType};
-use crate::responses;
 use crate::tasks::{self, NewTaskRow};
 use crate::users::{self, Principal};
 use crate::workflow;
@@ -222,6 +221,5 @@ pub fn create_task(tx: &Transaction<'_>, p: &Principal, new: &CreateTask) -> Res
         },
     )?;
     workflow::record_creation(tx, p, &task)?;
-    let _ = responses::for_task;
     Ok(task)
 }

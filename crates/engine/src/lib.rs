@@ -11,6 +11,7 @@ pub mod error;
 pub mod filter;
 pub mod flows;
 pub mod idempotency;
+pub mod local;
 pub mod model;
 pub mod responses;
 pub mod server;
@@ -21,3 +22,4 @@ pub mod workitems;
 
 pub use engine::{CreateTask, Engine, create_task};
 pub use error::{EngineError, Result};
+pub use local::LocalRemote;
