@@ -370,10 +370,9 @@ fn create_request(tx: &Transaction<'_>, p: &Principal, new: &NewTask) -> Result<
         ),
         (None, None) => Some(personal_dossier(tx, p)?),
     };
-    let deadline = match new.deadline {
-        Some(d) => Some(d.day().strftime("%Y-%m-%d").to_string()),
-        None => None,
-    };
+    let deadline = new
+        .deadline
+        .map(|d| d.day().strftime("%Y-%m-%d").to_string());
     Ok(CreateTask {
         title: new.title.clone(),
         text: new.description.clone(),
