@@ -66,6 +66,9 @@ ensure_rust() {
 
 # The system packages every build needs (a C compiler for the bundled SQLite).
 BUILD_PACKAGES=(build-essential pkg-config)
+# What the tests run for real: a private session D-Bus with GNOME Keyring
+# as the Secret Service (the OS keychain), and a mock notification daemon.
+TEST_PACKAGES=(dbus dbus-x11 gnome-keyring python3-dbusmock)
 
 # ensure_node: Node.js 20.19+ with npm, for the UI (ui/). Debian's own nodejs
 # is too old for Vite, so a missing or old Node is an error with directions

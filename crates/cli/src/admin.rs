@@ -3,10 +3,8 @@
 //! (SQLite serialises the writes; a running server sees a new password at
 //! the next login).
 
-use std::io::BufRead;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::Subcommand;
 use tasklane_engine::error::EngineError;
 use tasklane_engine::model::GroupKind;
@@ -14,6 +12,7 @@ use tasklane_engine::{Engine, flows, users};
 
 use crate::home::{Home, UsageError};
 use crate::output::{emit, print_json, table, table_text};
+use crate::password::{NewPassword, PasswordSource, read_password};
 use crate::serve::open_engine;
 
 #[derive(Debug, clap::Args)]
@@ -23,18 +22,6 @@ pub struct UserArgs {
     data: Option<PathBuf>,
     #[command(subcommand)]
     command: UserCommand,
-}
-
-/// How a new password arrives. Never as an argument: those show up in the
-/// process list and the shell history.
-#[derive(Debug, clap::Args)]
-struct PasswordSource {
-    /// Read the password from this environment variable.
-    #[arg(long, value_name = "VAR", conflicts_with = "password_stdin")]
-    password_env: Option<String>,
-    /// Read the password from the first line of standard input.
-    #[arg(long)]
-    password_stdin: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -144,31 +131,6 @@ fn fixable(e: EngineError) -> anyhow::Error {
     }
 }
 
-fn read_password(source: &PasswordSource, user: &str) -> anyhow::Result<String> {
-    let password = if let Some(var) = &source.password_env {
-        std::env::var(var).map_err(|_| UsageError(format!("${var} is not set")))?
-    } else if source.password_stdin {
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .context("cannot read the password from standard input")?;
-        line.trim_end_matches(['\n', '\r']).to_string()
-    } else {
-        let first = rpassword::prompt_password(format!("Password for {user}: "))
-            .context("cannot read the password (use --password-stdin without a terminal)")?;
-        let again = rpassword::prompt_password("Again: ")?;
-        if first != again {
-            return Err(UsageError("the passwords differ".into()).into());
-        }
-        first
-    };
-    if password.chars().count() < 4 {
-        return Err(UsageError("a password needs at least 4 characters".into()).into());
-    }
-    Ok(password)
-}
-
 pub fn user(home: &Home, args: UserArgs) -> anyhow::Result<()> {
     let engine = open_engine(home, args.data)?;
     match args.command {
@@ -179,7 +141,7 @@ pub fn user(home: &Home, args: UserArgs) -> anyhow::Result<()> {
             groups,
             password,
         } => {
-            let password = read_password(&password, &name)?;
+            let password = read_password(&password, &name, NewPassword::Engine)?;
             let display = display_name.unwrap_or_else(|| name.clone());
             engine
                 .db()
@@ -197,7 +159,7 @@ pub fn user(home: &Home, args: UserArgs) -> anyhow::Result<()> {
             if engine.db().read(|c| users::find_user(c, &name))?.is_none() {
                 return Err(UsageError(format!("no user {name:?}")).into());
             }
-            let password = read_password(&password, &name)?;
+            let password = read_password(&password, &name, NewPassword::Engine)?;
             engine.set_password(&name, &password).map_err(fixable)?;
             emit(&format!("changed the password of {name}\n"))
         }

@@ -29,6 +29,11 @@ impl Home {
         self.dir.join("replica.sqlite3")
     }
 
+    /// Where the embedded engine keeps its database by default.
+    pub fn engine_dir(&self) -> PathBuf {
+        self.dir.join("engine")
+    }
+
     pub fn open_replica(&self) -> anyhow::Result<Replica> {
         let path = self.replica_path();
         match Replica::open(&path) {

@@ -44,7 +44,7 @@ pub struct Args {
 
 /// The engine's data directory: `--data`, else `<home>/engine`.
 pub fn engine_dir(home: &Home, data: Option<PathBuf>) -> PathBuf {
-    data.unwrap_or_else(|| home.dir.join("engine"))
+    data.unwrap_or_else(|| home.engine_dir())
 }
 
 pub fn open_engine(home: &Home, data: Option<PathBuf>) -> anyhow::Result<Engine> {

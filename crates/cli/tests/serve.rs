@@ -3,77 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Command;
 
 use serde_json::{Value, json};
 
-/// A `tasklane serve --demo` on a free port, killed (by its PID) on drop.
-struct Served {
-    child: Option<Child>,
-    url: String,
-    stderr: Option<std::thread::JoinHandle<String>>,
-}
-
-fn tasklane(home: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tasklane"));
-    cmd.arg("--home").arg(home).env_remove("TASKLANE_HOME");
-    cmd
-}
-
-impl Served {
-    fn start(home: &Path, extra: &[&str]) -> Self {
-        let mut child = tasklane(home)
-            .args(["serve", "--addr", "127.0.0.1:0", "--demo"])
-            .args(extra)
-            .env("TASKLANE_LOG", "debug")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next().expect("serve printed nothing").unwrap();
-        let url = first
-            .strip_prefix("tasklane serve: listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-            .to_string();
-        // Keep draining both pipes so the server never blocks on a full one.
-        std::thread::spawn(move || lines.for_each(drop));
-        let mut err = child.stderr.take().unwrap();
-        let stderr = std::thread::spawn(move || {
-            let mut text = String::new();
-            err.read_to_string(&mut text).ok();
-            text
-        });
-        Served {
-            child: Some(child),
-            url,
-            stderr: Some(stderr),
-        }
-    }
-
-    /// Sends SIGTERM and waits: the exit status and everything logged.
-    fn terminate(mut self) -> (std::process::ExitStatus, String) {
-        let mut child = self.child.take().unwrap();
-        let status = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let exit = child.wait().unwrap();
-        (exit, self.stderr.take().unwrap().join().unwrap())
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill().ok();
-            child.wait().ok();
-        }
-    }
-}
+mod support;
+use support::{Served, run_with_stdin, tasklane};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -284,31 +220,13 @@ fn tasklane_engine_titles(home: &Path) -> Vec<String> {
         .unwrap()
 }
 
-fn run_with_stdin(home: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = tasklane(home)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
 #[test]
 fn users_added_and_changed_from_the_cli_log_in_to_the_running_server() {
     let home = tempfile::tempdir().unwrap();
     let served = Served::start(home.path(), &[]);
     let rt = runtime();
     let out = run_with_stdin(
-        home.path(),
-        &[
+        tasklane(home.path()).args([
             "user",
             "add",
             "chen.jiahao",
@@ -317,7 +235,7 @@ fn users_added_and_changed_from_the_cli_log_in_to_the_running_server() {
             "--group",
             "it",
             "--password-stdin",
-        ],
+        ]),
         "s3cret-一\n",
     );
     assert!(
@@ -370,8 +288,7 @@ fn admin_commands_refuse_bad_input_with_exit_code_2() {
     let home = tempfile::tempdir().unwrap();
     // A duplicate user, an unknown group, a short password, a bad name.
     let dup = run_with_stdin(
-        home.path(),
-        &["user", "add", "x.y", "--password-stdin"],
+        tasklane(home.path()).args(["user", "add", "x.y", "--password-stdin"]),
         "longenough\n",
     );
     assert!(dup.status.success());
@@ -402,7 +319,7 @@ fn admin_commands_refuse_bad_input_with_exit_code_2() {
             "no user",
         ),
     ] {
-        let out = run_with_stdin(home.path(), &args, stdin);
+        let out = run_with_stdin(tasklane(home.path()).args(&args), stdin);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(message), "{args:?}: {err}");
