@@ -4,13 +4,17 @@
 //! invalid action, a usage error). `--json` output is documented in
 //! `docs/cli-json.md` and kept stable.
 
+mod account;
+mod act;
 mod admin;
 mod home;
 mod list;
 mod outbox;
 mod output;
+mod password;
 mod serve;
 mod show;
+mod sync;
 mod transfer;
 
 use std::path::PathBuf;
@@ -46,6 +50,22 @@ enum Command {
     Import(transfer::ImportArgs),
     /// Export the replica's tasks as JSON.
     Export(transfer::ExportArgs),
+    /// Sync: pull tasks, send queued actions exactly once, notify new work.
+    Sync(sync::Args),
+    /// Queue a workflow transition on a task.
+    Do(act::DoArgs),
+    /// Queue a comment on a task (or edit or delete one).
+    Comment(act::CommentArgs),
+    /// Queue an OMFLOW form push (fill fields and move the ticket on).
+    Push(act::PushArgs),
+    /// Queue an OMFLOW quick action.
+    Quick(act::QuickArgs),
+    /// Queue a claim of the next ready item (Hitachi allocate).
+    Claim(act::ClaimArgs),
+    /// Queue a new task.
+    Create(act::CreateArgs),
+    /// Add, list, test and remove the servers you work with.
+    Account(account::Args),
     /// Serve the embedded engine in the OMFLOW, GEVER and Hitachi CSCIW dialects.
     Serve(serve::Args),
     /// Manage the engine's users.
@@ -65,6 +85,14 @@ fn main() -> ExitCode {
         Command::Outbox(args) => outbox::run(&home, args),
         Command::Import(args) => transfer::import(&home, args),
         Command::Export(args) => transfer::export(&home, args),
+        Command::Account(args) => account::run(&home, args),
+        Command::Sync(args) => sync::run(&home, args),
+        Command::Do(args) => act::transition(&home, args),
+        Command::Comment(args) => act::comment(&home, args),
+        Command::Push(args) => act::push(&home, args),
+        Command::Quick(args) => act::quick(&home, args),
+        Command::Claim(args) => act::claim(&home, args),
+        Command::Create(args) => act::create(&home, args),
         Command::Serve(args) => serve::run(&home, args),
         Command::User(args) => admin::user(&home, args),
         Command::Group(args) => admin::group(&home, args),

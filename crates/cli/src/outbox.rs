@@ -21,7 +21,10 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 enum Action {
     /// Withdraw an op that has not been sent (its id or the first characters of it).
+    #[command(alias = "discard")]
     Cancel { op: String },
+    /// Send a failed or conflicting op again, as it is, at the next sync.
+    Retry { op: String },
 }
 
 pub fn run(home: &Home, args: Args) -> anyhow::Result<()> {
@@ -35,6 +38,18 @@ pub fn run(home: &Home, args: Args) -> anyhow::Result<()> {
             }
             emit(&format!(
                 "Cancelled {} ({}).\n",
+                op.short_id(),
+                op.request.summary()
+            ))
+        }
+        Some(Action::Retry { op }) => {
+            let now = tasklane_core::time::now();
+            let op = replica.write(|tx| core_outbox::retry(tx, &op, now))?;
+            if args.json {
+                return print_json(&op);
+            }
+            emit(&format!(
+                "{} ({}) will be sent at the next sync.\n",
                 op.short_id(),
                 op.request.summary()
             ))

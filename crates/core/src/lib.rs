@@ -14,6 +14,7 @@ pub mod outbox;
 pub mod query;
 pub mod remote;
 pub mod replica;
+pub mod sync;
 pub mod synthetic;
 pub mod time;
 

@@ -18,6 +18,10 @@
 //!    └──────────────▶ cancelled ◀───┘ discard
 //! ```
 //!
+//! An op can also become `conflict` or `failed` straight from `pending`,
+//! when its precondition, checked against fresh server state, no longer
+//! holds (or the server cannot do that kind of op): nothing was sent.
+//!
 //! `sending` is written *before* a request leaves, so after a crash the sync
 //! engine knows which ops may have reached the server and asks before
 //! sending again. Ops of one task are sent in queue order; a failed or
@@ -93,7 +97,9 @@ impl OpState {
         use OpState::*;
         matches!(
             (self, to),
-            (Pending, Sending | Cancelled)
+            // A precondition checked before sending can fail: conflict or
+            // failed without ever reaching the server.
+            (Pending, Sending | Cancelled | Conflict | Failed)
                 | (Sending, Done | Failed | Conflict | Pending)
                 | (Failed | Conflict, Pending | Cancelled)
         )

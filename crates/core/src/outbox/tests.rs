@@ -158,6 +158,8 @@ fn the_state_machine_allows_exactly_the_documented_changes() {
     let allowed = [
         (Pending, Sending),
         (Pending, Cancelled),
+        (Pending, Conflict),
+        (Pending, Failed),
         (Sending, Done),
         (Sending, Failed),
         (Sending, Conflict),

@@ -696,3 +696,94 @@ pub fn delete(tx: &Transaction<'_>, id: i64) -> Result<()> {
     tx.execute("DELETE FROM tasks WHERE id = ?1", [id])?;
     Ok(())
 }
+
+/// A task created offline reached the server as `key`: the placeholder
+/// becomes that task. Should a pull have brought the server's task in
+/// already, the placeholder's ops move over to it and the placeholder goes.
+/// Returns the id of the task that now stands for it.
+pub fn adopt_placeholder(tx: &Transaction<'_>, placeholder: i64, key: &str) -> Result<i64> {
+    let account_id: i64 = tx.query_row(
+        "SELECT account_id FROM tasks WHERE id = ?1",
+        [placeholder],
+        |r| r.get(0),
+    )?;
+    match id_by_key(tx, account_id, key)? {
+        Some(existing) if existing != placeholder => {
+            tx.execute(
+                "UPDATE outbox SET task_id = ?2 WHERE task_id = ?1",
+                params![placeholder, existing],
+            )?;
+            delete(tx, placeholder)?;
+            crate::outbox::effect::refresh(tx, existing)?;
+            Ok(existing)
+        }
+        _ => {
+            tx.execute(
+                "UPDATE tasks SET remote_key = ?2, local_op = NULL WHERE id = ?1",
+                params![placeholder, key],
+            )?;
+            Ok(placeholder)
+        }
+    }
+}
+
+/// After a full listing of an account: tasks the listing did not contain
+/// have left the user's view. Those with unfinished ops are kept and marked
+/// gone (the user must see what became of their actions); the rest are
+/// deleted. Tasks created offline and not yet on the server are left alone.
+/// Returns (marked gone, deleted).
+pub fn reconcile_gone(
+    tx: &Transaction<'_>,
+    account_id: i64,
+    seen: &std::collections::HashSet<String>,
+) -> Result<(usize, usize)> {
+    let mut stmt = tx.prepare(
+        "SELECT t.id, t.remote_key, t.gone,
+            EXISTS (SELECT 1 FROM outbox o WHERE o.task_id = t.id
+                    AND o.state IN ('pending', 'sending', 'failed', 'conflict'))
+         FROM tasks t WHERE t.account_id = ?1 AND t.local_op IS NULL",
+    )?;
+    let rows = stmt
+        .query_map([account_id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, bool>(2)?,
+                r.get::<_, bool>(3)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let (mut marked, mut deleted) = (0, 0);
+    for (id, key, gone, unfinished) in rows {
+        if seen.contains(&key) {
+            continue;
+        }
+        if unfinished {
+            if !gone {
+                tx.execute("UPDATE tasks SET gone = 1 WHERE id = ?1", [id])?;
+                marked += 1;
+            }
+        } else {
+            delete(tx, id)?;
+            deleted += 1;
+        }
+    }
+    Ok((marked, deleted))
+}
+
+/// A task that left the user's view, found so by fetching it: kept and
+/// marked gone while it has unfinished ops, deleted otherwise.
+pub fn vanish(tx: &Transaction<'_>, id: i64) -> Result<()> {
+    let unfinished: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM outbox o WHERE o.task_id = ?1
+            AND o.state IN ('pending', 'sending', 'failed', 'conflict'))",
+        [id],
+        |r| r.get(0),
+    )?;
+    if unfinished {
+        tx.execute("UPDATE tasks SET gone = 1 WHERE id = ?1", [id])?;
+    } else {
+        delete(tx, id)?;
+    }
+    Ok(())
+}

@@ -13,6 +13,7 @@
 //! `127.0.0.1:0` and stop it cleanly.
 
 mod auth;
+mod background;
 mod gever;
 mod hitachi;
 mod omflow;
@@ -36,6 +37,7 @@ use crate::error::EngineError;
 use crate::idempotency::{self, Stored};
 use crate::users::Principal;
 
+pub use background::Background;
 pub use omflow::Sessions;
 pub use times::Zones;
 

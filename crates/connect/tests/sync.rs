@@ -1,0 +1,484 @@
+//! The sync engine end to end: a real replica file, the embedded engine
+//! in-process and `tasklane serve` on 127.0.0.1 reached through the dialect
+//! clients. Every scenario counts effects on the engine side.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Map;
+use tasklane_core::Replica;
+use tasklane_core::model::{Account, AccountKind, NewAccount};
+use tasklane_core::outbox::{self, OpRequest, OpState};
+use tasklane_core::remote::Remote;
+use tasklane_core::replica::{accounts, tasks};
+use tasklane_core::sync::notify::{Notification, Recording};
+use tasklane_core::sync::{self, Options, Report};
+use tasklane_dialects::Password;
+use tasklane_engine::server::{Background, ServerConfig};
+use tasklane_engine::{Engine, LocalRemote, demo};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn demo_engine() -> Arc<Engine> {
+    let engine = Engine::open_in_memory().unwrap();
+    demo::load(&engine).unwrap();
+    Arc::new(engine)
+}
+
+struct Device {
+    _dir: tempfile::TempDir,
+    replica: Replica,
+    account: Account,
+}
+
+impl Device {
+    fn new(kind: AccountKind, url: &str, user: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut replica = Replica::open(&dir.path().join("replica.sqlite3")).unwrap();
+        let account = replica
+            .write(|tx| {
+                accounts::add(
+                    tx,
+                    &NewAccount {
+                        name: "work".into(),
+                        kind,
+                        base_url: url.into(),
+                        user_name: user.into(),
+                        settings: Map::new(),
+                    },
+                )
+            })
+            .unwrap();
+        Device {
+            _dir: dir,
+            replica,
+            account,
+        }
+    }
+
+    fn sync(&mut self, remote: &dyn Remote, notifier: &Recording) -> Report {
+        runtime()
+            .block_on(sync::sync_account(
+                &mut self.replica,
+                &self.account,
+                remote,
+                notifier,
+                &|_| {},
+                &Options::default(),
+            ))
+            .unwrap()
+    }
+
+    /// (task id, remote key, title) of every task, by id.
+    fn tasks(&self) -> Vec<(i64, String, String)> {
+        let mut stmt = self
+            .replica
+            .conn()
+            .prepare("SELECT id, remote_key, title FROM tasks WHERE gone = 0 ORDER BY id")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    /// A task of the user's offering a parameterless transition: (task id, transition).
+    fn actionable(&self) -> Vec<(i64, String)> {
+        let mut found = Vec::new();
+        for (id, _, _) in self.tasks() {
+            let (actions, _) = tasks::offered_actions(self.replica.conn(), id).unwrap();
+            if let Some(a) = actions
+                .iter()
+                .find(|a| a.params.iter().all(|p| !p.required) && a.id.contains("transition"))
+            {
+                found.push((id, a.id.clone()));
+            }
+        }
+        found
+    }
+
+    fn queue(&mut self, task: Option<i64>, request: OpRequest) -> String {
+        let account = self.account.id;
+        self.replica
+            .write(|tx| outbox::queue(tx, account, task, request, tasklane_core::time::now()))
+            .unwrap()
+            .op_id
+            .to_string()
+    }
+
+    fn op_state(&self, op: &str) -> (OpState, Option<String>) {
+        let op = outbox::get(self.replica.conn(), op).unwrap();
+        (op.state, op.last_error)
+    }
+}
+
+/// Comments with this text on the engine side.
+fn comments_with(engine: &Engine, text: &str) -> i64 {
+    engine
+        .db()
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT count(*) FROM responses WHERE response_type = 'comment' AND text = ?1",
+                [text],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap()
+}
+
+/// Fetches every task in full once, so offered actions are known (a pull
+/// lists; details come with fetches).
+fn fetch_all(device: &mut Device, remote: &dyn Remote) {
+    let rt = runtime();
+    for (_, key, _) in device.tasks() {
+        if let Some(record) = rt.block_on(remote.fetch(&key)).unwrap() {
+            let account = device.account.id;
+            device
+                .replica
+                .write(|tx| tasks::upsert(tx, account, &[record], tasklane_core::time::now()))
+                .unwrap();
+        }
+    }
+}
+
+fn comment(text: &str) -> OpRequest {
+    OpRequest::CommentAdd { text: text.into() }
+}
+
+fn transition(id: &str) -> OpRequest {
+    OpRequest::Transition {
+        transition: id.into(),
+        text: None,
+        params: Map::new(),
+    }
+}
+
+#[test]
+fn offline_actions_on_the_embedded_engine_are_applied_once_and_never_resent() {
+    let engine = demo_engine();
+    let remote = LocalRemote::new(engine.clone(), "hans.muster");
+    let mut device = Device::new(AccountKind::Local, "", "hans.muster");
+    let heard = Recording::default();
+    let first = device.sync(&remote, &heard);
+    assert!(first.full && first.pulled > 0, "{first:?}");
+    assert!(heard.take().is_empty(), "no notifications on a first sync");
+    fetch_all(&mut device, &remote);
+
+    // Offline: thirty comments across the tasks, and a transition.
+    let tasks = device.tasks();
+    let mut ops = Vec::new();
+    for i in 0..30 {
+        let (id, _, _) = &tasks[i % tasks.len()];
+        ops.push(device.queue(Some(*id), comment(&format!("field note {i}"))));
+    }
+    let (task, action) = device
+        .actionable()
+        .into_iter()
+        .next()
+        .expect("an actionable task");
+    let transition_op = device.queue(Some(task), transition(&action));
+
+    let report = device.sync(&remote, &heard);
+    assert_eq!(report.applied, 31, "{report:?}");
+    for op in ops.iter().chain([&transition_op]) {
+        assert_eq!(device.op_state(op).0, OpState::Done);
+    }
+    for i in 0..30 {
+        assert_eq!(comments_with(&engine, &format!("field note {i}")), 1);
+    }
+    // A second run sends nothing again.
+    let again = device.sync(&remote, &heard);
+    assert_eq!(again.applied, 0, "{again:?}");
+    for i in 0..30 {
+        assert_eq!(comments_with(&engine, &format!("field note {i}")), 1);
+    }
+}
+
+#[test]
+fn an_op_left_sending_by_a_crash_is_asked_about_before_anything_is_resent() {
+    let engine = demo_engine();
+    let remote = LocalRemote::new(engine.clone(), "hans.muster");
+    let mut device = Device::new(AccountKind::Local, "", "hans.muster");
+    let heard = Recording::default();
+    device.sync(&remote, &heard);
+    let task = device.tasks()[0].0;
+    let rt = runtime();
+
+    // Crash after the request reached the server, before `done` was written.
+    let reached = device.queue(Some(task), comment("reached the server"));
+    let op = device
+        .replica
+        .write(|tx| outbox::mark_sending(tx, &reached, tasklane_core::time::now()))
+        .unwrap();
+    let key = device.tasks()[0].1.clone();
+    let fresh = rt.block_on(remote.fetch(&key)).unwrap();
+    rt.block_on(remote.execute(&op, fresh.as_ref())).unwrap();
+
+    // Crash after `sending` was written, before the request left.
+    let lost = device.queue(Some(task), comment("never left"));
+    device
+        .replica
+        .write(|tx| outbox::mark_sending(tx, &lost, tasklane_core::time::now()))
+        .unwrap();
+
+    let report = device.sync(&remote, &heard);
+    assert_eq!(device.op_state(&reached).0, OpState::Done);
+    assert_eq!(device.op_state(&lost).0, OpState::Done);
+    assert_eq!(report.applied, 2, "{report:?}");
+    assert_eq!(comments_with(&engine, "reached the server"), 1);
+    assert_eq!(comments_with(&engine, "never left"), 1);
+}
+
+/// `tasklane serve` on a loopback port, and a GEVER client for `user`.
+fn gever(server: &Background, user: &str) -> Box<dyn Remote> {
+    let account = Account {
+        id: 1,
+        name: "work".into(),
+        kind: AccountKind::Gever,
+        base_url: format!("{}/gever", server.url()),
+        user_name: user.into(),
+        settings: Map::new(),
+        created_at: None,
+    };
+    tasklane_dialects::remote_for(&account, Password::new(demo::PASSWORD)).unwrap()
+}
+
+#[test]
+fn two_devices_act_on_the_same_task_over_gever_one_wins_the_other_sees_a_conflict() {
+    let server = Background::start(demo_engine(), ServerConfig::default()).unwrap();
+    let remote = gever(&server, "hans.muster");
+    let heard = Recording::default();
+    let url = format!("{}/gever", server.url());
+    let mut laptop = Device::new(AccountKind::Gever, &url, "hans.muster");
+    let mut phone = Device::new(AccountKind::Gever, &url, "hans.muster");
+    laptop.sync(remote.as_ref(), &heard);
+    phone.sync(remote.as_ref(), &heard);
+    fetch_all(&mut laptop, remote.as_ref());
+    fetch_all(&mut phone, remote.as_ref());
+    let (task, action) = laptop
+        .actionable()
+        .into_iter()
+        .next()
+        .expect("an actionable task");
+    let key = laptop.tasks().into_iter().find(|t| t.0 == task).unwrap().1;
+    let phone_task = phone.tasks().into_iter().find(|t| t.1 == key).unwrap().0;
+
+    let won = laptop.queue(Some(task), transition(&action));
+    let lost = phone.queue(Some(phone_task), transition(&action));
+    let other = phone.queue(Some(phone_task), comment("after the transition"));
+    laptop.sync(remote.as_ref(), &heard);
+    assert_eq!(laptop.op_state(&won).0, OpState::Done);
+
+    let report = phone.sync(remote.as_ref(), &heard);
+    let (state, reason) = phone.op_state(&lost);
+    assert_eq!(state, OpState::Conflict, "{report:?}");
+    let reason = reason.unwrap();
+    assert!(
+        reason.contains("no longer offered") || reason.contains("no longer in your view"),
+        "{reason}"
+    );
+    // The later op of that task waits behind the conflict.
+    assert_eq!(phone.op_state(&other).0, OpState::Pending);
+    // Discarding the conflict lets it go.
+    phone
+        .replica
+        .write(|tx| outbox::cancel(tx, &lost, tasklane_core::time::now()))
+        .unwrap();
+    phone.sync(remote.as_ref(), &heard);
+    assert_eq!(phone.op_state(&other).0, OpState::Done);
+    assert_eq!(
+        comments_with(server.server().engine(), "after the transition"),
+        1
+    );
+}
+
+#[test]
+fn a_poison_op_fails_alone_while_the_others_go_through() {
+    let server = Background::start(demo_engine(), ServerConfig::default()).unwrap();
+    let remote = gever(&server, "hans.muster");
+    let heard = Recording::default();
+    let url = format!("{}/gever", server.url());
+    let mut device = Device::new(AccountKind::Gever, &url, "hans.muster");
+    device.sync(remote.as_ref(), &heard);
+    fetch_all(&mut device, remote.as_ref());
+    // A new deadline equal to the old one is refused by the server for good.
+    let (poisoned, deadline) = device
+        .tasks()
+        .into_iter()
+        .find_map(|(id, _, _)| {
+            let (actions, _) = tasks::offered_actions(device.replica.conn(), id).unwrap();
+            let row = tasks::row(device.replica.conn(), id).unwrap();
+            actions
+                .iter()
+                .any(|a| a.id == "task-transition-modify-deadline")
+                .then_some(())
+                .and(row.deadline.map(|d| (id, d)))
+        })
+        .expect("a task whose deadline hans may change");
+    let mut params = Map::new();
+    params.insert("new_deadline".into(), serde_json::json!(deadline));
+    let poison = device.queue(
+        Some(poisoned),
+        OpRequest::Transition {
+            transition: "task-transition-modify-deadline".into(),
+            text: Some("same day".into()),
+            params,
+        },
+    );
+    let other = device
+        .tasks()
+        .into_iter()
+        .find(|t| t.0 != poisoned)
+        .unwrap()
+        .0;
+    let tasks = [(poisoned, (), ()), (other, (), ())];
+    let after_poison = device.queue(Some(tasks[0].0), comment("behind the poison"));
+    let good = device.queue(Some(tasks[1].0), comment("on another task"));
+    let report = device.sync(remote.as_ref(), &heard);
+    let (state, reason) = device.op_state(&poison);
+    assert_eq!(state, OpState::Failed, "{report:?}");
+    let reason = reason.unwrap();
+    assert!(
+        reason.to_lowercase().contains("deadline"),
+        "the server's own message: {reason}"
+    );
+    assert_eq!(device.op_state(&good).0, OpState::Done);
+    assert_eq!(device.op_state(&after_poison).0, OpState::Pending);
+    assert_eq!(
+        comments_with(server.server().engine(), "on another task"),
+        1
+    );
+}
+
+/// Files a task for `responsible` as `issuer`, on the engine directly.
+fn assign(engine: &Engine, issuer: &str, responsible: &str, title: &str) {
+    engine
+        .db()
+        .write(|tx| {
+            let dossier: i64 = tx.query_row("SELECT min(id) FROM dossiers", [], |r| r.get(0))?;
+            let p = tasklane_engine::users::principal(tx, issuer)?;
+            tasklane_engine::create_task(
+                tx,
+                &p,
+                &tasklane_engine::CreateTask {
+                    title: title.into(),
+                    text: String::new(),
+                    task_type: None,
+                    responsible: responsible.into(),
+                    responsible_client: None,
+                    issuer: None,
+                    deadline: Some("2026-12-24".into()),
+                    priority: 0,
+                    is_private: false,
+                    parent_id: None,
+                    dossier_id: Some(dossier),
+                    position: None,
+                    related_items: vec![],
+                },
+            )
+        })
+        .unwrap();
+}
+
+#[test]
+fn new_assignments_notify_after_the_first_sync_one_by_one_or_as_a_summary() {
+    let engine = demo_engine();
+    let server = Background::start(engine.clone(), ServerConfig::default()).unwrap();
+    let remote = gever(&server, "hans.muster");
+    let url = format!("{}/gever", server.url());
+    let mut device = Device::new(AccountKind::Gever, &url, "hans.muster");
+    let heard = Recording::default();
+    device.sync(remote.as_ref(), &heard);
+    assert!(heard.take().is_empty(), "none on the first sync");
+
+    assign(
+        &engine,
+        "anna.keller",
+        "fd:hans.muster",
+        "Budget 2027 prüfen",
+    );
+    // His own task is no news to him.
+    assign(&engine, "hans.muster", "fd:hans.muster", "Selbst erfasst");
+    device.sync(remote.as_ref(), &heard);
+    let heard_now = heard.take();
+    assert_eq!(heard_now.len(), 1, "{heard_now:?}");
+    let Notification::Task(a) = &heard_now[0] else {
+        panic!("{heard_now:?}");
+    };
+    assert_eq!(a.title, "Budget 2027 prüfen");
+    assert_eq!(a.deadline.as_deref(), Some("2026-12-24"));
+    let (_, body) = heard_now[0].text();
+    assert!(
+        body.contains("anna.keller") || body.contains("Keller"),
+        "{body}"
+    );
+
+    for i in 0..5 {
+        assign(
+            &engine,
+            "anna.keller",
+            "fd:hans.muster",
+            &format!("Gesuch {i}"),
+        );
+    }
+    device.sync(remote.as_ref(), &heard);
+    let heard_now = heard.take();
+    assert!(
+        matches!(
+            heard_now.as_slice(),
+            [Notification::Summary { count: 5, .. }]
+        ),
+        "{heard_now:?}"
+    );
+    // Nothing new, nothing said.
+    device.sync(remote.as_ref(), &heard);
+    assert!(heard.take().is_empty());
+}
+
+#[test]
+fn an_expired_omflow_security_code_mid_sync_is_renewed_and_the_work_log_sent_once() {
+    let engine = demo_engine();
+    let server = Background::start(engine.clone(), ServerConfig::default()).unwrap();
+    let account = Account {
+        id: 1,
+        name: "taipei".into(),
+        kind: AccountKind::Omflow,
+        base_url: server.url(),
+        user_name: "wang.xiaoming".into(),
+        settings: Map::new(),
+        created_at: None,
+    };
+    let remote = tasklane_dialects::remote_for(&account, Password::new(demo::PASSWORD)).unwrap();
+    let mut device = Device::new(AccountKind::Omflow, &server.url(), "wang.xiaoming");
+    let heard = Recording::default();
+    let first = device.sync(remote.as_ref(), &heard);
+    assert!(first.pulled > 0, "{first:?}");
+    let task = device.tasks()[0].0;
+    let op = device.queue(Some(task), comment("已電話聯絡廠商"));
+    // The code the client holds expires (OMFLOW: 5 minutes idle).
+    server
+        .server()
+        .sessions()
+        .age_all(Duration::from_secs(6 * 60));
+    let report = device.sync(remote.as_ref(), &heard);
+    assert_eq!(device.op_state(&op).0, OpState::Done, "{report:?}");
+    assert!(report.pulled > 0);
+    let logged: i64 = engine
+        .db()
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT count(*) FROM responses WHERE text = '已電話聯絡廠商'",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(logged, 1);
+}

@@ -1,0 +1,679 @@
+//! The sync engine: one account at a time, it
+//!
+//! 1. resolves ops left `sending` by a crash or a lost answer, by asking
+//!    the server whether they took effect ([`Remote::applied`]) — never by
+//!    sending blindly again;
+//! 2. pulls the user's tasks (a full listing the first time and every
+//!    [`Options::full_every`], incrementally by watermark otherwise),
+//!    merges them into the replica and notifies new assignments;
+//! 3. replays the outbox: per task in queue order, each op's precondition
+//!    checked against the task's fresh server state, marked `sending`
+//!    (committed) before its request leaves, and the task refreshed after.
+//!
+//! Exactly once: an op is marked `sending` in its own committed transaction
+//! before the request leaves, and marked `done` only after the server
+//! answered. Whatever happens in between — a crash, a kill, a timeout —
+//! leaves it `sending`, and step 1 of the next run asks the server. What
+//! "asking" means per op kind is each dialect's [`Remote::applied`],
+//! documented next to its code (`docs/decisions/0009-exactly-once.md` has
+//! the table).
+//!
+//! Errors are handled per op where they concern one op (a conflict, a
+//! permanent refusal, a transient failure with backoff), and stop the
+//! account's run where they concern the account (offline: pause without
+//! spending attempts; auth: stop and say so). No op can wedge the queue:
+//! a conflict or failure holds back only the later ops of its own task.
+
+pub mod backoff;
+pub mod notify;
+pub mod precondition;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use rusqlite::OptionalExtension;
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::model::{Account, TaskRecord};
+use crate::outbox::{self, Op, OpKind, OpRequest};
+use crate::remote::{Applied, ListMode, Outcome, Remote, RemoteError, RemoteErrorKind};
+use crate::replica::{Replica, sync_state, tasks};
+use crate::time::{now, parse_ts};
+
+pub use notify::{Notification, Notifier};
+
+/// How a sync run behaves.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// A full listing at least this often, to find tasks that left the
+    /// user's view (incremental listings only report changes).
+    pub full_every: Duration,
+    /// At most this many listing pages in one pull (a server that never
+    /// stops paging is an error, not a hang).
+    pub max_pages: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            full_every: Duration::from_secs(6 * 3600),
+            max_pages: 10_000,
+        }
+    }
+}
+
+/// Progress, for a progress bar or the app's status bar.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+pub enum Event {
+    /// Asking the server about ops a previous run left in doubt.
+    Resolving { account: String, ops: usize },
+    /// Listing: pages and tasks so far, and the total when known.
+    Pulling {
+        account: String,
+        full: bool,
+        pages: usize,
+        tasks: usize,
+        total: Option<u64>,
+    },
+    /// Sending queued ops.
+    Sending {
+        account: String,
+        done: usize,
+        of: usize,
+    },
+}
+
+/// What one run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub account: String,
+    /// The pull was a full listing.
+    pub full: bool,
+    pub pulled: usize,
+    pub inserted: usize,
+    pub updated: usize,
+    /// Tasks that left the user's view: kept (they have unfinished ops) / removed.
+    pub gone: usize,
+    pub removed: usize,
+    /// Ops the server applied in this run (including ones found applied
+    /// after a crash).
+    pub applied: usize,
+    pub conflicts: usize,
+    pub failed: usize,
+    /// Ops waiting for a retry after a transient failure.
+    pub retrying: usize,
+    /// Ops whose outcome is still unknown (left `sending` for the next run).
+    pub in_doubt: usize,
+    pub notifications: usize,
+}
+
+/// Why an account's run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// Credentials wrong or expired even after logging in again: this
+    /// account's sync stops until the user fixes them.
+    #[error("the server refused the login: {0}")]
+    Auth(RemoteError),
+    /// The server cannot be reached; nothing was lost, the run pauses.
+    #[error("offline: {0}")]
+    Offline(RemoteError),
+    /// The listing failed (a server error, a malformed answer).
+    #[error("{0}")]
+    Remote(RemoteError),
+    /// The replica failed.
+    #[error(transparent)]
+    Store(#[from] Error),
+}
+
+impl SyncError {
+    /// The stable kind, for the status bar and `sync_state`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SyncError::Auth(_) => "auth",
+            SyncError::Offline(_) => "offline",
+            SyncError::Remote(_) => "remote",
+            SyncError::Store(_) => "store",
+        }
+    }
+
+    fn from_remote(e: RemoteError) -> Self {
+        match e.kind {
+            RemoteErrorKind::Auth => SyncError::Auth(e),
+            RemoteErrorKind::Offline => SyncError::Offline(e),
+            _ => SyncError::Remote(e),
+        }
+    }
+}
+
+/// One sync run for `account`. Records its outcome in the account's sync
+/// state (for the status bar) whether it succeeds or not.
+pub async fn sync_account(
+    replica: &mut Replica,
+    account: &Account,
+    remote: &dyn Remote,
+    notifier: &dyn Notifier,
+    progress: &(dyn Fn(Event) + Send + Sync),
+    options: &Options,
+) -> Result<Report, SyncError> {
+    let mut run = Run {
+        replica,
+        account,
+        remote,
+        progress,
+        report: Report {
+            account: account.name.clone(),
+            ..Report::default()
+        },
+        tried: HashSet::new(),
+    };
+    let result = run.go(notifier, options).await;
+    let report = run.report;
+    match &result {
+        Ok(()) => Ok(report),
+        Err(e) => {
+            let message = e.to_string();
+            let kind = e.kind();
+            // Best effort: the run's error is what matters to the caller.
+            let _ = replica
+                .write(|tx| sync_state::record_failure(tx, account.id, kind, &message, now()));
+            result.map(|()| report)
+        }
+    }
+}
+
+struct Run<'a> {
+    replica: &'a mut Replica,
+    account: &'a Account,
+    remote: &'a dyn Remote,
+    progress: &'a (dyn Fn(Event) + Send + Sync),
+    report: Report,
+    /// Ops sent in this run: none is sent twice in one run.
+    tried: HashSet<i64>,
+}
+
+/// What to do with an op after a failed request.
+enum Next {
+    /// Go on with the other ops.
+    Continue,
+    /// Stop this account's run.
+    Stop(SyncError),
+}
+
+impl Run<'_> {
+    async fn go(&mut self, notifier: &dyn Notifier, options: &Options) -> Result<(), SyncError> {
+        self.resolve_in_doubt().await?;
+        let first_sync = sync_state::get(self.replica.conn(), self.account.id)?
+            .last_success
+            .is_none();
+        let notifications = self.pull(options, first_sync).await?;
+        for n in &notifications {
+            notifier.notify(n);
+        }
+        self.report.notifications = notifications.len();
+        self.replay().await?;
+        self.report.in_doubt = outbox::in_doubt(self.replica.conn(), self.account.id)?.len();
+        Ok(())
+    }
+
+    fn key_of(&self, op: &Op) -> Result<Option<String>, SyncError> {
+        let Some(task_id) = op.task_id else {
+            return Ok(None);
+        };
+        let key: Option<String> = self
+            .replica
+            .conn()
+            .query_row(
+                "SELECT remote_key FROM tasks WHERE id = ?1",
+                [task_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(Error::from)?;
+        // A task created offline has no server key until its create is done.
+        Ok(key.filter(|k| !k.starts_with("local:")))
+    }
+
+    /// The task's fresh server state, or `None` when it left the view.
+    async fn fresh(&self, op: &Op) -> Result<Option<TaskRecord>, RemoteError> {
+        match self.key_of(op) {
+            Ok(Some(key)) => self.remote.fetch(&key).await,
+            _ => Ok(None),
+        }
+    }
+
+    // ---- 1. ops in doubt ------------------------------------------------
+
+    async fn resolve_in_doubt(&mut self) -> Result<(), SyncError> {
+        let ops = outbox::in_doubt(self.replica.conn(), self.account.id)?;
+        if ops.is_empty() {
+            return Ok(());
+        }
+        (self.progress)(Event::Resolving {
+            account: self.account.name.clone(),
+            ops: ops.len(),
+        });
+        for op in ops {
+            match self.ask(&op).await {
+                Next::Continue => {}
+                Next::Stop(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Asks the server whether `op` (left `sending`) took effect, and
+    /// settles it accordingly. Unreachable servers leave it in doubt.
+    async fn ask(&mut self, op: &Op) -> Next {
+        let fresh = match self.fresh(op).await {
+            Ok(f) => f,
+            Err(e) => return self.leave_in_doubt(e),
+        };
+        let answer = match self.remote.applied(op, fresh.as_ref()).await {
+            Ok(a) => a,
+            Err(e) => return self.leave_in_doubt(e),
+        };
+        let op_ref = op.op_id.to_string();
+        let at = now();
+        let settled = match answer {
+            Applied::Yes(outcome) => {
+                return self.finish(op, outcome).await;
+            }
+            Applied::No => self.replica.write(|tx| {
+                outbox::reschedule(
+                    tx,
+                    &op_ref,
+                    "uncertain",
+                    "the server had not applied it; it will be sent again",
+                    at,
+                    at,
+                )
+                .map(|_| ())
+            }),
+            Applied::Unknown(reason) => {
+                self.report.conflicts += 1;
+                self.replica.write(|tx| {
+                    outbox::mark_conflict(
+                        tx,
+                        &op_ref,
+                        &format!(
+                            "it may or may not have reached the server, and the server's state does not tell ({reason}); check the task, then retry or discard"
+                        ),
+                        at,
+                    )
+                    .map(|_| ())
+                })
+            }
+        };
+        match settled {
+            Ok(()) => Next::Continue,
+            Err(e) => Next::Stop(e.into()),
+        }
+    }
+
+    fn leave_in_doubt(&mut self, e: RemoteError) -> Next {
+        match e.kind {
+            RemoteErrorKind::Auth | RemoteErrorKind::Offline => {
+                Next::Stop(SyncError::from_remote(e))
+            }
+            // The question failed; ask again next run.
+            _ => {
+                self.report.in_doubt += 1;
+                Next::Continue
+            }
+        }
+    }
+
+    // ---- 2. pull ----------------------------------------------------------
+
+    async fn pull(
+        &mut self,
+        options: &Options,
+        first_sync: bool,
+    ) -> Result<Vec<Notification>, SyncError> {
+        let state = sync_state::get(self.replica.conn(), self.account.id)?;
+        let caps = self.remote.capabilities();
+        let full_due = state
+            .last_full
+            .as_deref()
+            .and_then(parse_ts)
+            .is_none_or(|last| {
+                let age = now().duration_since(last);
+                age >= SignedDuration::try_from(options.full_every).unwrap_or(SignedDuration::MAX)
+                    || age < SignedDuration::ZERO
+            });
+        let mode = match (&state.watermark, caps.incremental, full_due) {
+            (Some(w), true, false) => ListMode::Since(w.clone()),
+            _ => ListMode::Full,
+        };
+        let full = mode == ListMode::Full;
+        self.report.full = full;
+        let mut cursor: Option<String> = None;
+        let mut seen_keys = HashSet::new();
+        let mut seen = Vec::new();
+        let watermark;
+        let mut pages = 0;
+        loop {
+            let page = self
+                .remote
+                .list_page(&mode, cursor.as_deref())
+                .await
+                .map_err(SyncError::from_remote)?;
+            pages += 1;
+            let at = now();
+            let account = self.account;
+            let (stats, page_seen) = self
+                .replica
+                .write(|tx| merge_page(tx, account, &page.tasks, at))?;
+            self.report.inserted += stats.inserted as usize;
+            self.report.updated += stats.updated as usize;
+            seen.extend(page_seen);
+            self.report.pulled += page.tasks.len();
+            seen_keys.extend(page.tasks.iter().map(|t| t.key.clone()));
+            (self.progress)(Event::Pulling {
+                account: self.account.name.clone(),
+                full,
+                pages,
+                tasks: self.report.pulled,
+                total: page.total,
+            });
+            match page.next {
+                Some(next) if Some(&next) == cursor.as_ref() => {
+                    return Err(SyncError::Remote(RemoteError::new(
+                        RemoteErrorKind::Protocol,
+                        "the server's listing did not advance (the same page cursor twice)",
+                    )));
+                }
+                Some(next) if pages < options.max_pages => cursor = Some(next),
+                Some(_) => {
+                    return Err(SyncError::Remote(RemoteError::new(
+                        RemoteErrorKind::Protocol,
+                        format!("the listing went on past {} pages", options.max_pages),
+                    )));
+                }
+                None => {
+                    watermark = page.watermark;
+                    break;
+                }
+            }
+        }
+        let account_id = self.account.id;
+        let exhaustive = full && caps.exhaustive_listing;
+        let at = now();
+        let (gone, removed) = self.replica.write(|tx| {
+            let counts = if exhaustive {
+                tasks::reconcile_gone(tx, account_id, &seen_keys)?
+            } else {
+                (0, 0)
+            };
+            sync_state::record_success(tx, account_id, watermark.as_deref(), full, at)?;
+            Ok(counts)
+        })?;
+        self.report.gone = gone;
+        self.report.removed = removed;
+        self.replica.catch_up_search()?;
+        Ok(notify::plan(
+            &self.account.name,
+            &self.account.user_name,
+            first_sync,
+            seen,
+        ))
+    }
+
+    // ---- 3. replay --------------------------------------------------------
+
+    async fn replay(&mut self) -> Result<(), SyncError> {
+        let mut done = 0;
+        loop {
+            let ready: Vec<Op> = outbox::ready(self.replica.conn(), self.account.id, now())?
+                .into_iter()
+                .filter(|op| !self.tried.contains(&op.seq))
+                .collect();
+            let Some(op) = ready.into_iter().next() else {
+                break;
+            };
+            let left = outbox::ready(self.replica.conn(), self.account.id, now())?.len();
+            (self.progress)(Event::Sending {
+                account: self.account.name.clone(),
+                done,
+                of: done + left,
+            });
+            self.tried.insert(op.seq);
+            match self.send(&op).await {
+                Next::Continue => done += 1,
+                Next::Stop(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    async fn send(&mut self, op: &Op) -> Next {
+        let op_ref = op.op_id.to_string();
+        if !self.remote.capabilities().supports(op.kind) {
+            self.report.failed += 1;
+            let message = format!("this server cannot do a {}", op.kind);
+            return self
+                .settle(|tx, at| outbox::mark_failed(tx, &op_ref, "permanent", &message, at));
+        }
+        // Fresh server state for the precondition.
+        let fresh = match op.request {
+            OpRequest::Allocate { .. } | OpRequest::CreateTask(_) => None,
+            _ => match self.fresh(op).await {
+                Ok(f) => f,
+                Err(e) => return self.failed_before_sending(op, e),
+            },
+        };
+        if let Err(precondition::Conflict(reason)) = precondition::check(op, fresh.as_ref()) {
+            self.report.conflicts += 1;
+            let task_id = op.task_id;
+            let account_id = self.account.id;
+            // Show the current server state next to the conflict.
+            return self.settle(|tx, at| {
+                match (&fresh, task_id) {
+                    (Some(record), _) => {
+                        tasks::upsert(tx, account_id, std::slice::from_ref(record), at)?;
+                    }
+                    (None, Some(id)) => tx
+                        .execute("UPDATE tasks SET gone = 1 WHERE id = ?1", [id])
+                        .map(|_| ())?,
+                    (None, None) => {}
+                }
+                outbox::mark_conflict(tx, &op_ref, &reason, at)
+            });
+        }
+        // The op may be on the wire from here on: say so durably first.
+        let at = now();
+        if let Err(e) = self
+            .replica
+            .write(|tx| outbox::mark_sending(tx, &op_ref, at))
+        {
+            return Next::Stop(e.into());
+        }
+        match self.remote.execute(op, fresh.as_ref()).await {
+            Ok(outcome) => self.finish(op, outcome).await,
+            Err(e) => self.failed_after_sending(op, e).await,
+        }
+    }
+
+    /// Writes one state change of `op` in a transaction.
+    fn settle(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>, Timestamp) -> crate::Result<Op>,
+    ) -> Next {
+        let at = now();
+        match self.replica.write(|tx| f(tx, at).map(|_| ())) {
+            Ok(()) => Next::Continue,
+            Err(e) => Next::Stop(e.into()),
+        }
+    }
+
+    /// A request that never reached the server failed (the fetch for the
+    /// precondition): nothing was applied.
+    fn failed_before_sending(&mut self, op: &Op, e: RemoteError) -> Next {
+        match e.kind {
+            RemoteErrorKind::Auth | RemoteErrorKind::Offline => {
+                Next::Stop(SyncError::from_remote(e))
+            }
+            RemoteErrorKind::Transient { retry_after } => self.retry_later(op, &e, retry_after),
+            // A read that failed says nothing about the op itself.
+            RemoteErrorKind::Protocol | RemoteErrorKind::Uncertain | RemoteErrorKind::Permanent => {
+                self.retry_later(op, &e, None)
+            }
+        }
+    }
+
+    fn retry_later(&mut self, op: &Op, e: &RemoteError, retry_after: Option<Duration>) -> Next {
+        let op_ref = op.op_id.to_string();
+        let attempts = op.attempts + 1;
+        if attempts >= backoff::MAX_ATTEMPTS {
+            self.report.failed += 1;
+            let message = format!("gave up after {attempts} attempts: {e}");
+            return self.settle(|tx, at| {
+                if outbox::get(tx, &op_ref)?.state == outbox::OpState::Pending {
+                    outbox::mark_sending(tx, &op_ref, at)?;
+                }
+                outbox::mark_failed(tx, &op_ref, "transient", &message, at)
+            });
+        }
+        self.report.retrying += 1;
+        let wait = backoff::delay(attempts, retry_after, fastrand::f64());
+        let message = e.to_string();
+        self.settle(|tx, at| {
+            let not_before = at
+                .checked_add(SignedDuration::try_from(wait).unwrap_or(SignedDuration::ZERO))
+                .unwrap_or(at);
+            let current = outbox::get(tx, &op_ref)?;
+            if current.state == outbox::OpState::Pending {
+                // Never sent: count the attempt through sending, then back.
+                outbox::mark_sending(tx, &op_ref, at)?;
+            }
+            outbox::reschedule(tx, &op_ref, "transient", &message, not_before, at)
+        })
+    }
+
+    async fn failed_after_sending(&mut self, op: &Op, e: RemoteError) -> Next {
+        let op_ref = op.op_id.to_string();
+        match e.kind {
+            // Not applied: back to pending without losing anything.
+            RemoteErrorKind::Auth | RemoteErrorKind::Offline => {
+                let message = e.to_string();
+                let stop = SyncError::from_remote(e);
+                match self.replica.write(|tx| {
+                    let at = now();
+                    outbox::reschedule(tx, &op_ref, "offline", &message, at, at).map(|_| ())
+                }) {
+                    Ok(()) => Next::Stop(stop),
+                    Err(store) => Next::Stop(store.into()),
+                }
+            }
+            RemoteErrorKind::Transient { retry_after } => self.retry_later(op, &e, retry_after),
+            RemoteErrorKind::Permanent => {
+                self.report.failed += 1;
+                let message = e.to_string();
+                self.settle(|tx, at| outbox::mark_failed(tx, &op_ref, "permanent", &message, at))
+            }
+            // It may have been applied: ask, now, instead of sending again.
+            RemoteErrorKind::Uncertain | RemoteErrorKind::Protocol => self.ask(op).await,
+        }
+    }
+
+    /// The server applied `op`: mark it done and bring the task up to date.
+    async fn finish(&mut self, op: &Op, outcome: Outcome) -> Next {
+        let op_ref = op.op_id.to_string();
+        self.report.applied += 1;
+        let result = outcome.result.clone();
+        let task_id = op.task_id;
+        let new_key = outcome.key.clone();
+        let is_create = op.kind == OpKind::CreateTask;
+        let adopted = match self.replica.write(|tx| {
+            let at = now();
+            outbox::mark_done(tx, &op_ref, Some(result), at)?;
+            match (is_create, task_id, &new_key) {
+                (true, Some(id), Some(key)) => tasks::adopt_placeholder(tx, id, key).map(Some),
+                _ => Ok(task_id),
+            }
+        }) {
+            Ok(id) => id,
+            Err(e) => return Next::Stop(e.into()),
+        };
+        // Refresh what the op touched; a failure here only delays it to
+        // the next pull.
+        let key = match (&new_key, op.kind) {
+            (Some(k), OpKind::CreateTask | OpKind::Allocate) => Some(k.clone()),
+            _ => match self.key_of(op) {
+                Ok(k) => k,
+                Err(e) => return Next::Stop(e),
+            },
+        };
+        if let Some(key) = key
+            && let Ok(fresh) = self.remote.fetch(&key).await
+        {
+            let account_id = self.account.id;
+            let written = self.replica.write(|tx| {
+                let at = now();
+                match (&fresh, adopted) {
+                    (Some(record), _) => {
+                        tasks::upsert(tx, account_id, std::slice::from_ref(record), at).map(|_| ())
+                    }
+                    (None, Some(id)) if op.kind != OpKind::Allocate => tasks::vanish(tx, id),
+                    _ => Ok(()),
+                }
+            });
+            if let Err(e) = written {
+                return Next::Stop(e.into());
+            }
+        }
+        Next::Continue
+    }
+}
+
+/// Upserts one listing page and reports, per task, what notifications need.
+fn merge_page(
+    tx: &rusqlite::Transaction<'_>,
+    account: &Account,
+    records: &[TaskRecord],
+    at: Timestamp,
+) -> crate::Result<(tasks::IngestStats, Vec<notify::Seen>)> {
+    let mut before = Vec::with_capacity(records.len());
+    {
+        let mut stmt = tx.prepare_cached(
+            "SELECT assignee FROM tasks WHERE account_id = ?1 AND remote_key = ?2",
+        )?;
+        for r in records {
+            let old: Option<Option<String>> = stmt
+                .query_row(rusqlite::params![account.id, r.key], |row| row.get(0))
+                .optional()?;
+            before.push(old);
+        }
+    }
+    let stats = tasks::upsert(tx, account.id, records, at)?;
+    let mut seen = Vec::with_capacity(records.len());
+    let mut acted = tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM outbox WHERE task_id = ?1)")?;
+    for (r, old) in records.iter().zip(before) {
+        let Some(task_id) = tasks::id_by_key(tx, account.id, &r.key)? else {
+            continue;
+        };
+        let mine = r.assignee.as_deref() == Some(account.user_name.as_str());
+        let newly_mine = match &old {
+            Some(old_assignee) => mine && old_assignee.as_deref() != r.assignee.as_deref(),
+            None => false,
+        };
+        seen.push(notify::Seen {
+            assignment: notify::Assignment {
+                task_id,
+                account: account.name.clone(),
+                title: r.title.clone(),
+                from: r.issuer.clone().or_else(|| r.process.clone()),
+                deadline: r.deadline.map(|d| d.to_text()),
+            },
+            state: r.state,
+            issuer: r.issuer.clone(),
+            new: old.is_none(),
+            newly_mine,
+            acted_on: acted.query_row([task_id], |row| row.get(0))?,
+        });
+    }
+    Ok((stats, seen))
+}
