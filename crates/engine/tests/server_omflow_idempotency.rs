@@ -22,11 +22,17 @@ struct Sent {
 }
 
 async fn send(o: &Omflow, path: &str, body: &Value, key: &str) -> Sent {
+    send_text(o, path, body.to_string(), key).await
+}
+
+/// POSTs a JSON text as it is, so a test controls the order of its keys.
+async fn send_text(o: &Omflow, path: &str, body: String, key: &str) -> Sent {
     let r = o
         .http
         .post(o.url(path))
         .header("Idempotency-Key", key)
-        .json(body)
+        .header("content-type", "application/json")
+        .body(body)
         .send()
         .await
         .unwrap();
@@ -135,6 +141,28 @@ async fn a_retry_with_a_new_security_code_is_still_a_replay() {
         assert_eq!(again.bytes, first.bytes, "{}", w.name);
         assert_eq!((w.effect)(&o), applied, "{} applied once", w.name);
     }
+}
+
+#[tokio::test]
+async fn a_retry_with_its_fields_written_in_another_order_is_still_a_replay() {
+    let o = Omflow::demo();
+    let code = o.code("wang.xiaoming").await;
+    let data_id = o.data_id(P1).unwrap();
+    let first_text = format!(
+        r#"{{"security":"{code}","omflow_restapi":1,"action":"update","data_id":{data_id},
+            "formdata":[{{"id":"FORMITM_5","value":"核准"}}]}}"#
+    );
+    let again_text = format!(
+        r#"{{"formdata":[{{"value":"核准","id":"FORMITM_5"}}],"data_id":{data_id},
+            "action":"update","omflow_restapi":1,"security":"{code}"}}"#
+    );
+    let first = send_text(&o, &edit_path(PAYMENT), first_text, "reordered").await;
+    expect(&first.env, 200, msg::PUSHED);
+    let moved_to = o.data_id(P1);
+    let again = send_text(&o, &edit_path(PAYMENT), again_text, "reordered").await;
+    assert!(again.replayed, "{}", again.env);
+    assert_eq!(again.bytes, first.bytes);
+    assert_eq!(o.data_id(P1), moved_to, "applied once");
 }
 
 #[tokio::test]

@@ -594,9 +594,23 @@ fn no_such_row(flow: &flows::Flow) -> EngineError {
 fn write_fingerprint(uri: &Uri, fields: &Map<String, Value>) -> String {
     let mut fields = fields.clone();
     fields.remove("security");
-    // serde_json's map is ordered by key, so equal fields give equal bytes.
-    let canonical = serde_json::to_vec(&fields).unwrap_or_default();
+    let canonical = serde_json::to_vec(&sorted(Value::Object(fields))).unwrap_or_default();
     fingerprint("POST", uri.path(), &canonical)
+}
+
+/// A value with every object's keys in order, so that equal fields give
+/// equal bytes whatever order the client wrote them in — also if a
+/// dependency switches on serde_json's `preserve_order`.
+fn sorted(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
 }
 
 async fn omdata_edit(
