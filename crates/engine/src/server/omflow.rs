@@ -10,9 +10,13 @@
 //! Faithful quirks: an empty my-mission list is OMFLOW 1.1's 404 with
 //! `'NoneType' object has no attribute 'objects'`; `limit` is an end index;
 //! an unknown condition operator means `=`; a stale `data_id` answers the
-//! ORM's "matching query does not exist". One deliberate difference: form
+//! ORM's "matching query does not exist". Deliberate differences: form
 //! items without a `type` are accepted (OMFLOW 1.1 fails with `'type'`), as
-//! the vendor's own sample sends none.
+//! the vendor's own sample sends none; form-encoded bodies may carry list
+//! parameters (repeated names, or JSON text) and `formdata` as JSON text
+//! (1.1 fails on both); a malformed condition fails the query instead of
+//! being dropped silently, which would widen the result; messages are
+//! always zh-Hant (1.1 follows `Accept-Language`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -21,7 +25,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, Uri, header};
+use axum::http::{HeaderMap, Uri, header};
 use axum::routing::{any, post};
 use rusqlite::types::Value as SqlValue;
 use serde::de::DeserializeOwned;
@@ -38,7 +42,7 @@ use crate::error::EngineError;
 use crate::flows::{self, FieldValue};
 use crate::model::TaskState;
 use crate::tasks;
-use crate::users::Principal;
+use crate::users::{self, Principal};
 
 type St = std::sync::Arc<AppState>;
 
@@ -188,8 +192,44 @@ fn body_fields(headers: &HeaderMap, body: &[u8]) -> Map<String, Value> {
                 }
             }
         }
+        for name in LIST_PARAMS {
+            if let Some(value) = map.get_mut(name) {
+                *value = form_list(value.take());
+            }
+        }
     }
     map
+}
+
+/// The parameters OMFLOW takes as lists.
+const LIST_PARAMS: [&str; 4] = [
+    "search_columns",
+    "search_conditions",
+    "exclude_conditions",
+    "order_columns",
+];
+
+/// A list parameter from form fields, which cannot nest: a single value is
+/// a one-item list, an empty one no item, and a JSON text (a condition, or
+/// a whole list) is read as JSON.
+fn form_list(value: Value) -> Value {
+    let items = match value {
+        Value::Array(items) => items,
+        single => vec![single],
+    };
+    let mut list = Vec::new();
+    for item in items {
+        match item {
+            Value::String(s) if s.trim().is_empty() => {}
+            Value::String(s) => match serde_json::from_str::<Value>(&s) {
+                Ok(Value::Array(inner)) => list.extend(inner),
+                Ok(object @ Value::Object(_)) => list.push(object),
+                _ => list.push(Value::String(s)),
+            },
+            other => list.push(other),
+        }
+    }
+    Value::Array(list)
 }
 
 /// What every `/rest/` call checks first: `omflow_restapi` and the code.
@@ -198,7 +238,9 @@ fn rest_user(state: &AppState, fields: &Map<String, Value>) -> Result<Principal,
         Some(Value::Number(n)) => n.as_f64().is_some_and(|n| n != 0.0),
         Some(Value::String(s)) => !s.is_empty(),
         Some(Value::Bool(b)) => *b,
-        _ => false,
+        Some(Value::Array(items)) => !items.is_empty(),
+        Some(Value::Object(map)) => !map.is_empty(),
+        None | Some(Value::Null) => false,
     };
     if !flag {
         return Err(failure(status::FORBIDDEN, "缺少參數：omflow_restapi"));
@@ -217,19 +259,22 @@ fn rest_user(state: &AppState, fields: &Map<String, Value>) -> Result<Principal,
     }
 }
 
-fn parse<T: DeserializeOwned>(fields: Map<String, Value>, what: &str) -> Result<T, Answer> {
+fn parse<T: DeserializeOwned>(mut fields: Map<String, Value>, what: &str) -> Result<T, Answer> {
+    // `rest_user` has checked the flag; any truthy form passes, numeric or not.
+    fields.remove("omflow_restapi");
     serde_json::from_value(Value::Object(fields))
         .map_err(|e| failure(status::FAILED, &format!("{what}失敗，錯誤訊息如下：{e}")))
+}
+
+/// OMFLOW 1.1's answer to an unknown user name or no credentials at all.
+fn no_such_user() -> Answer {
+    failure(status::ERROR, "OmUser matching query does not exist.")
 }
 
 async fn security_get(State(state): State<St>, headers: HeaderMap) -> Answer {
     let result = blocking(move || {
         let Some((user, password)) = auth::basic(&headers) else {
-            return envelope(
-                status::ERROR,
-                "OmUser matching query does not exist.",
-                Some(Value::Null),
-            );
+            return no_such_user();
         };
         match state.engine.authenticate(&user, &password) {
             Ok(Some(p)) => ok(
@@ -238,7 +283,13 @@ async fn security_get(State(state): State<St>, headers: HeaderMap) -> Answer {
                     security: state.sessions.issue(&p.user)
                 }),
             ),
-            Ok(None) => failure(status::FORBIDDEN, "使用者不存在或未啟用。"),
+            // As OMFLOW 1.1: a known user with a wrong password (or none
+            // set) is refused with 403, an unknown one fails the lookup.
+            Ok(None) => match state.engine.db().read(|c| users::find_user(c, &user)) {
+                Ok(Some(_)) => failure(status::FORBIDDEN, "使用者不存在或未啟用。"),
+                Ok(None) => no_such_user(),
+                Err(e) => error_answer(e),
+            },
             Err(e) => error_answer(e),
         }
     })
@@ -295,6 +346,8 @@ fn column(name: &str) -> Result<&'static str, Answer> {
 /// A condition value as SQL: times read in the server's zone, flags as 0/1.
 fn sql_value(state: &AppState, col: &str, v: &Value) -> SqlValue {
     match v {
+        // Django's filter(x=None) means IS NULL.
+        Value::Null => SqlValue::Null,
         Value::Bool(b) => SqlValue::Integer(i64::from(*b)),
         Value::Number(n) => n
             .as_i64()
@@ -364,10 +417,10 @@ fn condition_sql(
             format!("{q} LIKE ? ESCAPE '\\'")
         }
         // "=", and — as OMFLOW does with an operator it does not know —
-        // anything else means an exact match.
+        // anything else means an exact match (IS: null matches NULL).
         _ => {
             params.push(sql_value(state, col, &c.value));
-            format!("{q} = ?")
+            format!("{q} IS ?")
         }
     })
 }
@@ -520,10 +573,49 @@ fn envelope_ok(a: &Answer) -> bool {
     serde_json::from_slice::<Envelope>(&a.body).is_ok_and(|e| e.status.code() == Some(status::OK))
 }
 
+/// OMFLOW 1.1's answer to an api_path no flow has.
+fn unknown_api_path() -> Answer {
+    failure(status::ERROR, "'NoneType' object has no attribute 'api'")
+}
+
+/// OMFLOW's answer to a data_id that is no open row of the flow: the ORM's
+/// text, naming the flow's table.
+fn no_such_row(flow: &flows::Flow) -> EngineError {
+    EngineError::NotFound(format!(
+        "Omdata_{} matching query does not exist.",
+        flow.hex()
+    ))
+}
+
+/// What identifies a write for its idempotency record: the path and the
+/// fields, without the security code — a client retrying after it logged
+/// in again (the code expired, the server restarted) sends a new code with
+/// the same request, which must be answered from the record.
+fn write_fingerprint(uri: &Uri, fields: &Map<String, Value>) -> String {
+    let mut fields = fields.clone();
+    fields.remove("security");
+    let canonical = serde_json::to_vec(&sorted(Value::Object(fields))).unwrap_or_default();
+    fingerprint("POST", uri.path(), &canonical)
+}
+
+/// A value with every object's keys in order, so that equal fields give
+/// equal bytes whatever order the client wrote them in — also if a
+/// dependency switches on serde_json's `preserve_order`.
+fn sorted(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
+}
+
 async fn omdata_edit(
     State(state): State<St>,
     Path(api_path): Path<String>,
-    method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
@@ -535,6 +627,7 @@ async fn omdata_edit(
                 Ok(p) => p,
                 Err(a) => return Ok(a),
             };
+            let print = write_fingerprint(&uri, &fields);
             let req: OmDataEditRequest = match parse(fields, "推單") {
                 Ok(r) => r,
                 Err(a) => return Ok(a),
@@ -544,13 +637,9 @@ async fn omdata_edit(
                 .db()
                 .read(|c| flows::flow_by_api_path(c, &api_path))?
             else {
-                return Ok(failure(
-                    status::ERROR,
-                    "'NoneType' object has no attribute 'api'",
-                ));
+                return Ok(unknown_api_path());
             };
             let key = idempotency_key(&headers)?;
-            let print = fingerprint(method.as_str(), uri.path(), &body);
             mutate(
                 &state,
                 &p,
@@ -599,12 +688,7 @@ fn delete_ticket(
     flow: &flows::Flow,
     data_id: i64,
 ) -> Result<i64, EngineError> {
-    let gone = || {
-        EngineError::NotFound(format!(
-            "Omdata_{} matching query does not exist.",
-            flow.hex()
-        ))
-    };
+    let gone = || no_such_row(flow);
     let task = tasks::get(tx, data_id)?.ok_or_else(gone)?;
     let ticket = flows::ticket(tx, task.ticket_id.ok_or_else(gone)?)?;
     if ticket.flow_uuid != flow.uuid {
@@ -645,10 +729,7 @@ async fn data_ids(
                 .db()
                 .read(|c| flows::flow_by_api_path(c, &api_path))?
             else {
-                return Ok(failure(
-                    status::ERROR,
-                    "'NoneType' object has no attribute 'api'",
-                ));
+                return Ok(unknown_api_path());
             };
             let rows = state.engine.db().read(|c| {
                 let mut out = Vec::new();
@@ -719,6 +800,7 @@ async fn worklog_create(
                 Ok(p) => p,
                 Err(a) => return Ok(a),
             };
+            let print = write_fingerprint(&uri, &fields);
             let req = match worklog_request(fields) {
                 Ok(r) => r,
                 Err(a) => return Ok(a),
@@ -728,7 +810,6 @@ async fn worklog_create(
                 Err(a) => return Ok(a),
             };
             let key = idempotency_key(&headers)?;
-            let print = fingerprint("POST", uri.path(), &body);
             let data_id = (req.data_id != 0).then_some(req.data_id);
             let content = req.content.clone().unwrap_or_default();
             mutate(&state, &p, key.as_deref(), &print, envelope_ok, |tx| {
@@ -815,20 +896,21 @@ async fn form(
                 Ok(r) => r,
                 Err(a) => return Ok(a),
             };
+            let Some(flow) = state
+                .engine
+                .db()
+                .read(|c| flows::flow_by_api_path(c, &api_path))?
+            else {
+                return Ok(unknown_api_path());
+            };
+            // A data_id that is no step of this flow is answered as a push
+            // answers it (never "not a flow step", which would tell other
+            // users' tasks exist).
             let step = state.engine.db().read(|c| {
-                let flow = flows::flow_by_api_path(c, &api_path)?
-                    .ok_or_else(|| EngineError::NotFound(format!("flow {api_path}")))?;
-                let task = tasks::require(c, req.data_id)?;
-                let ticket = flows::ticket(
-                    c,
-                    task.ticket_id
-                        .ok_or_else(|| EngineError::NotFound("not a flow step".into()))?,
-                )?;
-                if ticket.flow_uuid != flow.uuid {
-                    return Err(EngineError::NotFound(format!(
-                        "Omdata_{} matching query does not exist.",
-                        flow.hex()
-                    )));
+                let task = tasks::get(c, req.data_id)?.ok_or_else(|| no_such_row(&flow))?;
+                let ticket_id = task.ticket_id.ok_or_else(|| no_such_row(&flow))?;
+                if flows::ticket(c, ticket_id)?.flow_uuid != flow.uuid {
+                    return Err(no_such_row(&flow));
                 }
                 flows::form_of(c, &p, &task)
             })?;
