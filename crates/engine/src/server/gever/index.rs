@@ -265,7 +265,14 @@ fn where_clause(ctx: &Ctx, pairs: &[(String, String)]) -> (String, Vec<SqlValue>
             continue;
         }
         let any = format!("({})", alternatives.join(" OR "));
-        wheres.push(if negated { format!("NOT {any}") } else { any });
+        // GEVER's columns are never NULL (an inbox task's responsible is
+        // the string `inbox:<ou>`); ours are, so an unknown comparison
+        // counts as "no match" and the exclusion keeps the row.
+        wheres.push(if negated {
+            format!("NOT coalesce({any}, 0)")
+        } else {
+            any
+        });
     }
     // Every word must match one of the searchable columns; a trailing `*` goes.
     let search = pairs

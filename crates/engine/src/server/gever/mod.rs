@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, Method, Request, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -348,10 +348,11 @@ async fn object(
     State(state): State<St>,
     Path(path): Path<String>,
     method: Method,
-    uri: Uri,
+    OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
+    // The original URI keeps the site root that nesting strips off.
     let url = format!("{}{}", base_url(&headers), uri.path());
     flatten(
         blocking(move || {
@@ -986,7 +987,11 @@ fn close_task(ctx: &Ctx, tx: &rusqlite::Transaction<'_>, id: i64) -> Result<Answ
 // ---------------------------------------------------------------------------
 // Site-root listings
 
-async fn globalindex(State(state): State<St>, uri: Uri, headers: HeaderMap) -> Answer {
+async fn globalindex(
+    State(state): State<St>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> Answer {
     let url = format!("{}{}", base_url(&headers), uri);
     flatten(
         blocking(move || {

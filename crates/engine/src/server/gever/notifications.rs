@@ -3,7 +3,7 @@
 //! one, or all up to the newest one a client has seen.
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, Method, Uri};
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::{Value, json};
@@ -69,7 +69,7 @@ fn owner_of(conn: &Connection, id: i64) -> Result<Option<String>> {
 pub(super) async fn endpoint(
     State(state): State<St>,
     method: Method,
-    uri: Uri,
+    OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
