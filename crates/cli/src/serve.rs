@@ -74,6 +74,7 @@ fn config(args: &Args) -> anyhow::Result<ServerConfig> {
             gever: zone("gever-zone", &args.gever_zone)?,
             hitachi: zone("hitachi-zone", &args.hitachi_zone)?,
         },
+        ..ServerConfig::default()
     })
 }
 

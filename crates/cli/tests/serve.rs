@@ -161,6 +161,7 @@ fn sigterm_stops_cleanly_and_the_logs_hold_request_ids_but_no_secrets() {
         assert_eq!(created["status"], json!(200), "{created}");
         let login: Value = http()
             .post(format!("{}/gever/@login", served.url))
+            .header("accept", "application/json")
             .json(&json!({"login": "hans.muster", "password": "demo"}))
             .send()
             .await

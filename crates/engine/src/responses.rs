@@ -300,7 +300,8 @@ pub fn notify_assigned(tx: &Transaction<'_>, task: &Task, actor: &str, kind: &st
     notify(tx, &recipients, task.id, kind, actor, &task.title)
 }
 
-fn notify(
+/// Raises a badge notification of `kind` about a task for each of `users`.
+pub fn notify(
     tx: &Transaction<'_>,
     users: &[String],
     task_id: i64,

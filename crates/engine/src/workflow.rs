@@ -674,6 +674,18 @@ fn delegate(
     let deadline = date_param(params, "deadline")?.ok_or_else(|| missing("deadline"))?;
     let text = string_param(params, "text")?.unwrap_or_default();
     let documents = list_param(params, "documents")?.unwrap_or_default();
+    // Users told about each new subtask besides its responsible (NOTES §12.12).
+    let informed = list_param(params, "informed_principals")?.unwrap_or_default();
+    for user in &informed {
+        if users::find_user(tx, user)?.is_none() {
+            return Err(EngineError::field(
+                "informed_principals",
+                "ConstraintNotSatisfied",
+                "ConstraintNotSatisfied",
+                format!("{user:?} is not a user"),
+            ));
+        }
+    }
     let issuer = tasks::parse_responsible(tx, &issuer, None)?
         .user
         .ok_or_else(|| {
@@ -707,6 +719,12 @@ fn delegate(
             },
         )?;
         record_creation(tx, p, &sub)?;
+        let others: Vec<String> = informed
+            .iter()
+            .filter(|u| **u != p.user && Some(u.as_str()) != sub.responsible.user.as_deref())
+            .cloned()
+            .collect();
+        responses::notify(tx, &others, sub.id, "task-added", &p.user, &sub.title)?;
     }
     Ok(())
 }

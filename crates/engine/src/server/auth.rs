@@ -13,7 +13,7 @@ use crate::Engine;
 use crate::error::Result;
 use crate::users::Principal;
 
-/// How long an `@login` token is valid.
+/// How long an `@login` token is valid by default.
 pub const TOKEN_LIFETIME_SECS: i64 = 12 * 3600;
 
 /// The user name and password of a `Basic` Authorization header.
@@ -83,6 +83,11 @@ impl TokenKey {
 
     /// A signed token for `user`, valid for [`TOKEN_LIFETIME_SECS`].
     pub fn issue(&self, user: &str) -> String {
+        self.issue_valid_for(user, TOKEN_LIFETIME_SECS)
+    }
+
+    /// A signed token for `user`, valid for `lifetime_secs` from now.
+    pub fn issue_valid_for(&self, user: &str, lifetime_secs: i64) -> String {
         let now = jiff::Timestamp::now().as_second();
         let header = JwtHeader {
             alg: "HS256".into(),
@@ -91,7 +96,7 @@ impl TokenKey {
         let claims = Claims {
             sub: user.to_string(),
             iat: now,
-            exp: now + TOKEN_LIFETIME_SECS,
+            exp: now + lifetime_secs,
         };
         let encode = |v: &dyn erased::Json| URL_SAFE_NO_PAD.encode(v.to_json());
         let signing_input = format!("{}.{}", encode(&header), encode(&claims));

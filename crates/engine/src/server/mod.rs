@@ -56,6 +56,8 @@ pub struct ServerConfig {
     pub admin_unit: String,
     /// The zones naive datetimes are written in.
     pub zones: Zones,
+    /// How long a GEVER `@login` token is valid, in seconds.
+    pub gever_token_lifetime_secs: i64,
 }
 
 impl Default for ServerConfig {
@@ -64,6 +66,7 @@ impl Default for ServerConfig {
             gever_root: "/gever".into(),
             admin_unit: "tl".into(),
             zones: Zones::default(),
+            gever_token_lifetime_secs: auth::TOKEN_LIFETIME_SECS,
         }
     }
 }
