@@ -10,3 +10,5 @@ ensure_rust
 
 cargo bench --locked -p tasklane-core --bench replica -- "$@"
 say "summary written to target/bench-summary/replica.json"
+cargo bench --locked -p tasklane-engine --bench serve -- "$@"
+say "summary written to target/bench-summary/serve.json"

@@ -20,10 +20,11 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 say "tests"
 cargo test --workspace --locked
 
-# The benchmarks run once each on a small replica, so a broken benchmark
-# fails here; scripts/bench.sh runs them at full size.
+# The benchmarks run once each (the replica's on a small replica), so a
+# broken benchmark fails here; scripts/bench.sh runs them at full size.
 say "benchmarks (smoke run)"
 TASKLANE_BENCH_TASKS=2000 cargo test --locked -p tasklane-core --benches
+cargo test --locked -p tasklane-engine --bench serve
 
 say "UI: type checks (svelte-check, strict)"
 (cd ui && npm run --silent check)

@@ -18,6 +18,10 @@
 //! literal    = 'string' ('' inside for a quote) | number
 //! sort       = prop [ASC | DESC] { "," prop [ASC | DESC] }
 //! ```
+//!
+//! A quoted literal is read by its property's [`Kind`]: a number for a
+//! numeric property, an instant for a date-and-time property (written with
+//! an offset, as the dialect writes them), a date for `Deadline`.
 
 use rusqlite::types::Value;
 
@@ -30,73 +34,89 @@ const MAX_DEPTH: usize = 64;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Property {
     pub name: &'static str,
-    pub numeric: bool,
+    pub kind: Kind,
+}
+
+/// What a property's column holds, which decides how a quoted literal
+/// compared with it is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    /// Quoted numbers compare as numbers (clients write every value as a string).
+    Number,
+    /// Fixed-width UTC text; a literal with an offset, as the dialect writes
+    /// instants (`2016-12-09T15:54:55+09:00`), compares as that instant.
+    Instant,
+    /// A date (`2026-11-30`); a literal with an offset names the date it
+    /// was written on, so the deadline the dialect writes (the end of that
+    /// day) finds its item.
+    Date,
 }
 
 pub const PROPERTIES: [Property; 16] = [
     Property {
         name: "ActivityInstanceID",
-        numeric: true,
+        kind: Kind::Number,
     },
     Property {
         name: "ClosedDate",
-        numeric: false,
+        kind: Kind::Instant,
     },
     Property {
         name: "CreationDate",
-        numeric: false,
+        kind: Kind::Instant,
     },
     Property {
         name: "Deadline",
-        numeric: false,
+        kind: Kind::Date,
     },
     Property {
         name: "ID",
-        numeric: true,
+        kind: Kind::Number,
     },
     Property {
         name: "Name",
-        numeric: false,
+        kind: Kind::Text,
     },
     Property {
         name: "Participant",
-        numeric: false,
+        kind: Kind::Text,
     },
     Property {
         name: "Priority",
-        numeric: true,
+        kind: Kind::Number,
     },
     Property {
         name: "ProcessDefinitionID",
-        numeric: true,
+        kind: Kind::Number,
     },
     Property {
         name: "ProcessInstanceID",
-        numeric: true,
+        kind: Kind::Number,
     },
     Property {
         name: "ProcessInstanceName",
-        numeric: false,
+        kind: Kind::Text,
     },
     Property {
         name: "StartDate",
-        numeric: false,
+        kind: Kind::Instant,
     },
     Property {
         name: "StateCode",
-        numeric: false,
+        kind: Kind::Text,
     },
     Property {
         name: "WorkDefinitionID",
-        numeric: true,
+        kind: Kind::Number,
     },
     Property {
         name: "WorkDefinitionName",
-        numeric: false,
+        kind: Kind::Text,
     },
     Property {
         name: "WorkTypeCode",
-        numeric: false,
+        kind: Kind::Text,
     },
 ];
 
@@ -234,6 +254,29 @@ pub struct Compiled {
     pub params: Vec<Value>,
 }
 
+/// A quoted literal as the value its property's column is compared with.
+fn quoted(prop: Property, text: String) -> Value {
+    let trimmed = text.trim();
+    match prop.kind {
+        Kind::Text => Value::Text(text),
+        Kind::Number => match trimmed.parse::<i64>() {
+            Ok(n) => Value::Integer(n),
+            Err(_) => Value::Text(text),
+        },
+        Kind::Instant => match trimmed.parse::<jiff::Timestamp>() {
+            Ok(ts) => Value::Text(tasklane_core::time::format_ts(ts)),
+            Err(_) => Value::Text(text),
+        },
+        Kind::Date => match (
+            trimmed.parse::<jiff::Timestamp>(),
+            trimmed.get(..10).map(str::parse::<jiff::civil::Date>),
+        ) {
+            (Ok(_), Some(Ok(date))) => Value::Text(date.strftime("%Y-%m-%d").to_string()),
+            _ => Value::Text(text),
+        },
+    }
+}
+
 struct Parser {
     tokens: Vec<(usize, Token)>,
     pos: usize,
@@ -313,14 +356,7 @@ impl Parser {
 
     fn literal(&mut self, prop: Property) -> Result<(), FilterError> {
         let value = match self.peek().cloned() {
-            Some(Token::Str(s)) => {
-                // Numeric properties compare as numbers even when quoted,
-                // as string-typed clients send them.
-                match (prop.numeric, s.trim().parse::<i64>()) {
-                    (true, Ok(n)) => Value::Integer(n),
-                    _ => Value::Text(s),
-                }
-            }
+            Some(Token::Str(s)) => quoted(prop, s),
             Some(Token::Num(n)) => match n.parse::<i64>() {
                 Ok(i) => Value::Integer(i),
                 Err(_) => Value::Real(
@@ -526,6 +562,23 @@ mod tests {
                 "(\"Participant\" NOT LIKE ?)",
                 vec![Value::Text("x%".into())],
             ),
+            (
+                "CreationDate >= '2016-12-09T15:54:55+09:00' AND StartDate < 'soon'",
+                "((\"CreationDate\" >= ?) AND (\"StartDate\" < ?))",
+                vec![
+                    Value::Text("2016-12-09T06:54:55Z".into()),
+                    Value::Text("soon".into()),
+                ],
+            ),
+            (
+                "Deadline IN ('2026-11-30T23:59:59+09:00', '2026-12-01', 'later')",
+                "(\"Deadline\" IN (?, ?, ?))",
+                vec![
+                    Value::Text("2026-11-30".into()),
+                    Value::Text("2026-12-01".into()),
+                    Value::Text("later".into()),
+                ],
+            ),
         ];
         for (text, sql, params) in cases {
             let c = compile_filter(text).unwrap_or_else(|e| panic!("{text}: {e}"));
@@ -575,6 +628,280 @@ mod tests {
         );
         for bad in ["", "ID DESC DESC", "ID; DROP", "Secret", "ID,", "'ID'"] {
             assert!(compile_sort(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    mod properties {
+        //! Property tests: no input makes the parser panic, everything it
+        //! accepts is SQL that SQLite runs with exactly its parameters, and
+        //! filters rendered from a syntax tree compile to the literals they
+        //! were written with, whatever the spelling.
+
+        use super::*;
+        use proptest::prelude::*;
+        use rusqlite::{Connection, params_from_iter};
+
+        /// A table with the `work_items` view's WorkItem columns.
+        fn table() -> Connection {
+            let conn = Connection::open_in_memory().expect("in-memory database");
+            let columns: Vec<String> = PROPERTIES
+                .iter()
+                .map(|p| format!("\"{}\"", p.name))
+                .collect();
+            conn.execute_batch(&format!(
+                "CREATE TABLE work_items ({});
+                 INSERT INTO work_items VALUES (1, NULL, '2026-11-22T08:30:00Z', '2026-11-30', 7,
+                    'O''Brien', 'Lane1', 2, 3001, 5004, '案件', NULL, 'j', 3001, 'UTask', '0');",
+                columns.join(", ")
+            ))
+            .expect("schema");
+            conn
+        }
+
+        fn runs(conn: &Connection, c: &Compiled) -> rusqlite::Result<i64> {
+            conn.query_row(
+                &format!("SELECT count(*) FROM work_items WHERE {}", c.sql),
+                params_from_iter(c.params.iter()),
+                |r| r.get(0),
+            )
+        }
+
+        #[derive(Debug, Clone)]
+        enum Lit {
+            Str(String),
+            Int(i64),
+            Decimal(u32, u16),
+        }
+
+        #[derive(Debug, Clone)]
+        enum Expr {
+            Compare(usize, &'static str, Lit),
+            Like(usize, bool, String),
+            In(usize, bool, Vec<Lit>),
+            IsNull(usize, bool),
+            Not(Box<Expr>),
+            And(Box<Expr>, Box<Expr>),
+            Or(Box<Expr>, Box<Expr>),
+        }
+
+        /// How a filter is spelled: keyword and property case, spacing.
+        #[derive(Debug, Clone, Copy)]
+        struct Style {
+            lower: bool,
+            space: &'static str,
+        }
+
+        const CANONICAL: Style = Style {
+            lower: false,
+            space: " ",
+        };
+
+        fn text() -> impl Strategy<Value = String> {
+            "[a-zA-Z0-9 '%_.;=()-]{0,6}|[日本語案件レーン]{1,3}"
+        }
+
+        fn lit() -> impl Strategy<Value = Lit> {
+            prop_oneof![
+                text().prop_map(Lit::Str),
+                any::<i64>().prop_map(Lit::Int),
+                (any::<u32>(), any::<u16>()).prop_map(|(a, b)| Lit::Decimal(a, b)),
+                (-5i64..5000).prop_map(|n| Lit::Str(n.to_string())),
+            ]
+        }
+
+        fn expr() -> impl Strategy<Value = Expr> {
+            let prop = 0..PROPERTIES.len();
+            let op = prop::sample::select(vec!["=", "<>", "!=", "<", ">", "<=", ">="]);
+            let leaf = prop_oneof![
+                (prop.clone(), op, lit()).prop_map(|(p, o, l)| Expr::Compare(p, o, l)),
+                (prop.clone(), any::<bool>(), text()).prop_map(|(p, n, t)| Expr::Like(p, n, t)),
+                (
+                    prop.clone(),
+                    any::<bool>(),
+                    prop::collection::vec(lit(), 1..4)
+                )
+                    .prop_map(|(p, n, l)| Expr::In(p, n, l)),
+                (prop, any::<bool>()).prop_map(|(p, n)| Expr::IsNull(p, n)),
+            ];
+            leaf.prop_recursive(5, 40, 2, |inner| {
+                prop_oneof![
+                    inner.clone().prop_map(|e| Expr::Not(Box::new(e))),
+                    (inner.clone(), inner.clone())
+                        .prop_map(|(a, b)| Expr::And(Box::new(a), Box::new(b))),
+                    (inner.clone(), inner).prop_map(|(a, b)| Expr::Or(Box::new(a), Box::new(b))),
+                ]
+            })
+        }
+
+        fn word(w: &str, style: Style) -> String {
+            if style.lower {
+                w.to_lowercase()
+            } else {
+                w.to_string()
+            }
+        }
+
+        fn render_lit(l: &Lit) -> String {
+            match l {
+                Lit::Str(s) => format!("'{}'", s.replace('\'', "''")),
+                Lit::Int(n) => n.to_string(),
+                Lit::Decimal(a, b) => format!("{a}.{b}"),
+            }
+        }
+
+        fn render(e: &Expr, style: Style) -> String {
+            let s = style.space;
+            let prop = |i: &usize| word(PROPERTIES[*i].name, style);
+            let not = |n: &bool| {
+                if *n {
+                    format!("{}{s}", word("NOT", style))
+                } else {
+                    String::new()
+                }
+            };
+            match e {
+                Expr::Compare(p, op, l) => format!("{}{s}{op}{s}{}", prop(p), render_lit(l)),
+                Expr::Like(p, n, t) => format!(
+                    "{}{s}{}{}{s}{}",
+                    prop(p),
+                    not(n),
+                    word("LIKE", style),
+                    render_lit(&Lit::Str(t.clone()))
+                ),
+                Expr::In(p, n, ls) => format!(
+                    "{}{s}{}{}{s}({})",
+                    prop(p),
+                    not(n),
+                    word("IN", style),
+                    ls.iter()
+                        .map(render_lit)
+                        .collect::<Vec<_>>()
+                        .join(&format!(",{s}"))
+                ),
+                Expr::IsNull(p, n) => format!(
+                    "{}{s}{}{s}{}{}",
+                    prop(p),
+                    word("IS", style),
+                    not(n),
+                    word("NULL", style)
+                ),
+                Expr::Not(inner) => format!("{}{s}({})", word("NOT", style), render(inner, style)),
+                Expr::And(a, b) => format!(
+                    "({}){s}{}{s}({})",
+                    render(a, style),
+                    word("AND", style),
+                    render(b, style)
+                ),
+                Expr::Or(a, b) => format!(
+                    "({}){s}{}{s}({})",
+                    render(a, style),
+                    word("OR", style),
+                    render(b, style)
+                ),
+            }
+        }
+
+        /// The parameters a filter must bind, in order: quoted numbers
+        /// compare as numbers on numeric properties; LIKE patterns as text.
+        fn expected_params(e: &Expr, out: &mut Vec<Value>) {
+            let bind = |p: usize, l: &Lit| match l {
+                Lit::Str(s) => match (PROPERTIES[p].kind, s.trim().parse::<i64>()) {
+                    (Kind::Number, Ok(n)) => Value::Integer(n),
+                    _ => Value::Text(s.clone()),
+                },
+                Lit::Int(n) => Value::Integer(*n),
+                Lit::Decimal(a, b) => Value::Real(format!("{a}.{b}").parse().expect("a decimal")),
+            };
+            match e {
+                Expr::Compare(p, _, l) => out.push(bind(*p, l)),
+                Expr::Like(_, _, t) => out.push(Value::Text(t.clone())),
+                Expr::In(p, _, ls) => out.extend(ls.iter().map(|l| bind(*p, l))),
+                Expr::IsNull(..) => {}
+                Expr::Not(inner) => expected_params(inner, out),
+                Expr::And(a, b) | Expr::Or(a, b) => {
+                    expected_params(a, out);
+                    expected_params(b, out);
+                }
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            #[test]
+            fn no_text_makes_the_parser_panic_and_what_it_accepts_runs(
+                text in prop_oneof![
+                    any::<String>(),
+                    // Mostly the grammar's own words, so deep paths are reached.
+                    prop::collection::vec(
+                        prop::sample::select(vec![
+                            "ID", "Participant", "priority", "AND", "or", "NOT", "LIKE", "IN",
+                            "IS", "NULL", "ASC", "DESC", "(", ")", ",", "=", "<>", "!", "<=",
+                            ">", "'x'", "'", "''", "1", "-2", "3.5", ";", "--", "\"ID\"", "DROP",
+                            "SELECT", " ", "%",
+                        ]),
+                        0..16,
+                    )
+                    .prop_map(|words| words.join(" ")),
+                ]
+            ) {
+                let conn = table();
+                if let Ok(compiled) = compile_filter(&text) {
+                    prop_assert_eq!(compiled.sql.matches('?').count(), compiled.params.len());
+                    prop_assert!(runs(&conn, &compiled).is_ok(), "{} -> {}", text, compiled.sql);
+                }
+                if let Ok(order) = compile_sort(&text) {
+                    let sql = format!("SELECT count(*) FROM work_items ORDER BY {order}");
+                    prop_assert!(conn.prepare(&sql).is_ok(), "{} -> {}", text, order);
+                }
+            }
+
+            #[test]
+            fn rendered_filters_compile_to_their_literals_whatever_the_spelling(
+                e in expr(),
+                lower in any::<bool>(),
+                space in prop::sample::select(vec![" ", "  ", "\t", "\n "]),
+            ) {
+                let canonical = render(&e, CANONICAL);
+                let styled = render(&e, Style { lower, space });
+                let compiled = compile_filter(&canonical)
+                    .map_err(|err| TestCaseError::fail(format!("{canonical}: {err}")))?;
+                let restyled = compile_filter(&styled)
+                    .map_err(|err| TestCaseError::fail(format!("{styled}: {err}")))?;
+                prop_assert_eq!(&compiled, &restyled);
+                let mut params = Vec::new();
+                expected_params(&e, &mut params);
+                prop_assert_eq!(&compiled.params, &params);
+                prop_assert!(runs(&table(), &compiled).is_ok(), "{}", compiled.sql);
+            }
+
+            #[test]
+            fn rendered_sorts_order_by_their_properties_then_id(
+                keys in prop::collection::vec((0..PROPERTIES.len(), 0..3u8), 1..5),
+                lower in any::<bool>(),
+            ) {
+                let style = Style { lower, space: " " };
+                let text = keys
+                    .iter()
+                    .map(|(p, dir)| {
+                        let name = word(PROPERTIES[*p].name, style);
+                        match dir {
+                            0 => name,
+                            1 => format!("{name} {}", word("ASC", style)),
+                            _ => format!("{name} {}", word("DESC", style)),
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let mut expected: Vec<String> = keys
+                    .iter()
+                    .map(|(p, dir)| {
+                        format!("\"{}\" {}", PROPERTIES[*p].name, if *dir == 2 { "DESC" } else { "ASC" })
+                    })
+                    .collect();
+                expected.push("\"ID\" ASC".into());
+                prop_assert_eq!(compile_sort(&text).map_err(|e| TestCaseError::fail(e.to_string()))?, expected.join(", "));
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Work items in the Hitachi CSCIW sense: every task seen as a work item of
 //! a case, with a participant (a user or a lane) and a StateCode (see the
-//! `work_items` view in `migrations/engine/0001_initial.sql`).
+//! `work_items` view in `migrations/engine/0001_initial.sql`; the codes
+//! and transitions are in `docs/decisions/0008-engine-work-item-state-codes.md`).
 //!
 //! Allocation picks the first ready item matching Filter and Sort, assigns
 //! the participant and starts it, in one write transaction on the single
@@ -49,11 +50,15 @@ const COLUMNS: &str =
     \"ProcessInstanceName\", \"StartDate\", \"StateCode\", \"WorkDefinitionID\",
     \"WorkDefinitionName\", \"WorkTypeCode\"";
 
-/// Who may see a work item: its participant, the members of its lane, its
-/// issuer, administrators. For the user bound to `?1`.
-const VISIBLE: &str =
-    "((SELECT admin FROM users WHERE id = ?1) = 1 OR w.user_id = ?1 OR w.issuer = ?1
-    OR w.lane IN (SELECT group_id FROM memberships WHERE user_id = ?1))";
+/// Who may see and act on a work item, for the user bound to `?1`: the
+/// user who is its Participant, the members of the lane (or other group)
+/// that is its Participant while no user has it, and administrators. Once
+/// a person performs an item, the other lane members no longer see it, and
+/// a task's GEVER issuer has no say over it here: CSCIW knows only
+/// participants.
+const VISIBLE: &str = "((SELECT admin FROM users WHERE id = ?1) = 1 OR w.user_id = ?1
+    OR (w.user_id IS NULL
+        AND w.lane IN (SELECT group_id FROM memberships WHERE user_id = ?1)))";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WorkItem> {
     Ok(WorkItem {
@@ -338,6 +343,16 @@ pub fn reassign(
     target: Option<&str>,
 ) -> Result<WorkItem> {
     let item = get(tx, p, pi, wi)?;
+    // A repeat of a reassignment that was applied finds the item where it
+    // asked for it (though no longer with Source as participant): already
+    // done, so 200 and nothing happens, as the vendor documents.
+    let already = match target {
+        Some(target) => target == item.participant,
+        None => item.state_code == "j",
+    };
+    if already {
+        return Ok(item);
+    }
     if let Some(source) = source
         && source != item.participant
     {
@@ -355,9 +370,6 @@ pub fn reassign(
     let Some(target) = target else {
         return free(tx, p, pi, wi);
     };
-    if target == item.participant {
-        return Ok(item);
-    }
     let new = if users::find_user(tx, target)?.is_some() {
         Responsible {
             user: Some(target.to_string()),

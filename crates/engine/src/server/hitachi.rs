@@ -10,6 +10,16 @@
 //!
 //! The vendor's error body is undocumented; tasklane answers
 //! `{"Message": "…"}` in JSON or `<Error><Message>…</Message></Error>` in XML.
+//!
+//! A user sees and acts on the work items whose Participant is that user or
+//! a lane (group) the user belongs to; administrators on all. An item one
+//! may not see is answered 404, as if it did not exist. Besides the
+//! vendor's 200, 400, 404 and 500, tasklane answers 401 without valid
+//! basic auth, 403 to allocating for another participant (administrators
+//! may), 409 to an `Idempotency-Key` reused for another request, and 413
+//! to bodies over 1 MiB. A repeat of complete, free or reassign that finds
+//! the item already so answers 200 and changes nothing (NOTES §2.3); once
+//! an item is reassigned away, only its `Idempotency-Key` can replay that.
 
 use std::sync::Arc;
 

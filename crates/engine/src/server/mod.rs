@@ -119,6 +119,7 @@ impl Server {
             .with_state(self.state.clone())
             .layer(axum::middleware::map_response(announce_idempotency))
             .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+            .layer(axum::middleware::map_response(close_after_too_large))
             .layer(PropagateRequestIdLayer::x_request_id())
             // Logs request id, method, path, status and latency — never
             // bodies, queries or headers, which carry passwords, security
@@ -157,6 +158,18 @@ fn request_span(request: &axum::http::Request<Body>) -> tracing::Span {
         method = %request.method(),
         path = request.uri().path(),
     )
+}
+
+/// A 413 is answered before the body is read, so the connection cannot
+/// carry another request; saying so keeps clients from sending their next
+/// request on it while the server closes it.
+async fn close_after_too_large(mut response: Response) -> Response {
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
 async fn announce_idempotency(mut response: Response) -> Response {
