@@ -482,3 +482,32 @@ fn an_expired_omflow_security_code_mid_sync_is_renewed_and_the_work_log_sent_onc
         .unwrap();
     assert_eq!(logged, 1);
 }
+
+#[test]
+fn over_gever_an_op_in_doubt_is_resent_under_its_idempotency_key_and_applied_once() {
+    let engine = demo_engine();
+    let server = Background::start(engine.clone(), ServerConfig::default()).unwrap();
+    let remote = gever(&server, "hans.muster");
+    let url = format!("{}/gever", server.url());
+    let mut device = Device::new(AccountKind::Gever, &url, "hans.muster");
+    let heard = Recording::default();
+    device.sync(remote.as_ref(), &heard);
+    let (task, key, _) = device.tasks()[0].clone();
+    let op = device.queue(Some(task), comment("sent, answer lost"));
+    let sending = device
+        .replica
+        .write(|tx| outbox::mark_sending(tx, &op, tasklane_core::time::now()))
+        .unwrap();
+    // The request reaches the server; the answer never comes back.
+    let rt = runtime();
+    let fresh = rt.block_on(remote.fetch(&key)).unwrap();
+    rt.block_on(remote.execute(&sending, fresh.as_ref()))
+        .unwrap();
+    assert_eq!(comments_with(&engine, "sent, answer lost"), 1);
+
+    // A new process (a fresh client) finds it in doubt.
+    let restarted = gever(&server, "hans.muster");
+    let report = device.sync(restarted.as_ref(), &heard);
+    assert_eq!(device.op_state(&op).0, OpState::Done, "{report:?}");
+    assert_eq!(comments_with(&engine, "sent, answer lost"), 1);
+}

@@ -292,6 +292,21 @@ impl Run<'_> {
                 )
                 .map(|_| ())
             }),
+            // A server that applies each Idempotency-Key once makes sending
+            // again the way to find out: the op's id is its key.
+            Applied::Unknown(_) if self.remote.capabilities().idempotency_keys => {
+                self.replica.write(|tx| {
+                    outbox::reschedule(
+                        tx,
+                        &op_ref,
+                        "uncertain",
+                        "sent again under the same Idempotency-Key",
+                        at,
+                        at,
+                    )
+                    .map(|_| ())
+                })
+            }
             Applied::Unknown(reason) => {
                 self.report.conflicts += 1;
                 self.replica.write(|tx| {
