@@ -230,3 +230,133 @@ impl Drop for SessionKeyring {
         }
     }
 }
+
+/// A private session bus with python-dbusmock's notification daemon on it,
+/// and dbus-monitor recording every `Notify` call. `None` where the
+/// programs are missing and the run is not CI.
+pub struct NotificationBus {
+    bus: Child,
+    daemon: Child,
+    monitor: Child,
+    pub address: String,
+    log: Option<std::thread::JoinHandle<String>>,
+}
+
+impl NotificationBus {
+    pub fn start() -> Option<Self> {
+        let mock = Command::new("/usr/bin/python3")
+            .args(["-c", "import dbusmock"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        let tools = ["dbus-daemon", "dbus-monitor", "dbus-send"]
+            .iter()
+            .all(|p| {
+                Command::new("which")
+                    .arg(p)
+                    .output()
+                    .is_ok_and(|o| o.status.success())
+            });
+        if !(mock && tools) {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "dbus and python3-dbusmock must be installed (scripts/test.sh does)"
+            );
+            eprintln!("skipping: no python3-dbusmock / dbus tools here");
+            return None;
+        }
+        let mut bus = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(bus.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let address = line.trim().to_string();
+        let daemon = Command::new("/usr/bin/python3")
+            .args(["-m", "dbusmock", "--template", "notification_daemon"])
+            .env("DBUS_SESSION_BUS_ADDRESS", &address)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut monitor = Command::new("dbus-monitor")
+            .args([
+                "--address",
+                &address,
+                "type='method_call',interface='org.freedesktop.Notifications',member='Notify'",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut out = monitor.stdout.take().unwrap();
+        let log = std::thread::spawn(move || {
+            let mut text = String::new();
+            out.read_to_string(&mut text).ok();
+            text
+        });
+        let started = NotificationBus {
+            bus,
+            daemon,
+            monitor,
+            address,
+            log: Some(log),
+        };
+        started.wait_for("org.freedesktop.Notifications");
+        Some(started)
+    }
+
+    fn wait_for(&self, name: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let out = Command::new("dbus-send")
+                .args([
+                    &format!("--bus={}", self.address),
+                    "--print-reply",
+                    "--dest=org.freedesktop.DBus",
+                    "/org/freedesktop/DBus",
+                    "org.freedesktop.DBus.NameHasOwner",
+                    &format!("string:{name}"),
+                ])
+                .output()
+                .unwrap();
+            if text(&out.stdout).contains("boolean true") {
+                // Give dbus-monitor a moment to register its match rule.
+                std::thread::sleep(Duration::from_millis(200));
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{name} did not appear on the bus"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Stops everything and returns what dbus-monitor saw.
+    pub fn finish(mut self) -> String {
+        // Let the last call reach the monitor's output before it stops.
+        std::thread::sleep(Duration::from_millis(300));
+        self.stop();
+        self.log
+            .take()
+            .map(|h| h.join().unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    fn stop(&mut self) {
+        for child in [&mut self.monitor, &mut self.daemon, &mut self.bus] {
+            child.kill().ok();
+            child.wait().ok();
+        }
+    }
+}
+
+impl Drop for NotificationBus {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
