@@ -189,7 +189,7 @@ pub fn run(home: &Home, args: Args) -> anyhow::Result<()> {
             };
             add(home, &connector, new, &password)
         }
-        AccountCommand::List { json } => list(home, &connector, json),
+        AccountCommand::List { json } => list(home, json),
         AccountCommand::Remove { name, force } => remove(home, &connector, &name, force),
         AccountCommand::Passwd { name, password } => passwd(home, &connector, &name, &password),
         AccountCommand::Test {
@@ -343,16 +343,7 @@ fn add(
         Err(e) => {
             if stored {
                 // Leave no orphaned secret behind.
-                let orphan = Account {
-                    id: 0,
-                    name: new.name.clone(),
-                    kind: new.kind,
-                    base_url: String::new(),
-                    user_name: String::new(),
-                    settings: new.settings.clone(),
-                    created_at: None,
-                };
-                let _ = connector.forget(&orphan);
+                let _ = connector.forget(&new.settings);
             }
             return Err(e.into());
         }
@@ -410,7 +401,7 @@ fn pending_ops(conn: &rusqlite::Connection) -> anyhow::Result<BTreeMap<i64, u64>
     Ok(counts)
 }
 
-fn list(home: &Home, _connector: &Connector, json: bool) -> anyhow::Result<()> {
+fn list(home: &Home, json: bool) -> anyhow::Result<()> {
     let replica = home.open_replica()?;
     let all = accounts::list(replica.conn())?;
     let pending = pending_ops(replica.conn())?;
@@ -478,7 +469,7 @@ fn remove(home: &Home, connector: &Connector, name: &str, force: bool) -> anyhow
     let removed = replica.write(|tx| accounts::remove(tx, name))?;
     // After the replica: a failed keychain removal leaves a harmless
     // orphan, never an account without its password.
-    if let Err(e) = connector.forget(&removed) {
+    if let Err(e) = connector.forget(&removed.settings) {
         eprintln!("tasklane: the keychain entry could not be removed: {e}");
     }
     emit(&format!("removed account {:?}\n", removed.name))

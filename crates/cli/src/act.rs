@@ -4,6 +4,7 @@
 //! sends it.
 
 use serde_json::{Map, Value};
+use tasklane_core::Replica;
 use tasklane_core::outbox::{self, FormValue, NewTask, Op, OpRequest};
 use tasklane_core::replica::{accounts, tasks};
 use tasklane_core::time::{Deadline, now};
@@ -131,15 +132,17 @@ pub struct CreateArgs {
     json: bool,
 }
 
-/// Queues `request` on `task` (or on `account`, for claims and creates).
-fn queue(home: &Home, account: i64, task: Option<i64>, request: OpRequest) -> anyhow::Result<Op> {
-    let mut replica = home.open_replica()?;
-    Ok(replica.write(|tx| outbox::queue(tx, account, task, request, now()))?)
+/// Queues `request` for an account (claims and creates).
+fn queue(replica: &mut Replica, account: i64, request: OpRequest) -> anyhow::Result<Op> {
+    Ok(replica.write(|tx| outbox::queue(tx, account, None, request, now()))?)
 }
 
-fn account_of_task(home: &Home, task: i64) -> anyhow::Result<i64> {
-    let replica = home.open_replica()?;
-    Ok(tasks::account_of(replica.conn(), task)?.id)
+/// Queues `request` on `task`, in the task's account.
+fn queue_on_task(replica: &mut Replica, task: i64, request: OpRequest) -> anyhow::Result<Op> {
+    Ok(replica.write(|tx| {
+        let account = tasks::account_of(tx, task)?.id;
+        outbox::queue(tx, account, Some(task), request, now())
+    })?)
 }
 
 fn report(op: &Op, json: bool) -> anyhow::Result<()> {
@@ -171,7 +174,6 @@ fn name_value(pair: &str, flag: &str) -> anyhow::Result<(String, Value)> {
 
 pub fn transition(home: &Home, args: DoArgs) -> anyhow::Result<()> {
     let task = task_id(&args.task)?;
-    let account = account_of_task(home, task)?;
     let mut params = Map::new();
     for pair in &args.params {
         let (name, value) = name_value(pair, "param")?;
@@ -182,7 +184,10 @@ pub fn transition(home: &Home, args: DoArgs) -> anyhow::Result<()> {
         text: args.text,
         params,
     };
-    report(&queue(home, account, Some(task), request)?, args.json)
+    report(
+        &queue_on_task(&mut home.open_replica()?, task, request)?,
+        args.json,
+    )
 }
 
 pub fn comment(home: &Home, args: CommentArgs) -> anyhow::Result<()> {
@@ -203,24 +208,23 @@ pub fn comment(home: &Home, args: CommentArgs) -> anyhow::Result<()> {
         }
     };
     let task = task_id(&task)?;
-    let account = account_of_task(home, task)?;
-    report(&queue(home, account, Some(task), request)?, args.json)
+    report(
+        &queue_on_task(&mut home.open_replica()?, task, request)?,
+        args.json,
+    )
 }
 
 pub fn push(home: &Home, args: PushArgs) -> anyhow::Result<()> {
     let task = task_id(&args.task)?;
-    let account = account_of_task(home, task)?;
+    let mut replica = home.open_replica()?;
     // The form's field types, where the server published them: OMFLOW
     // refuses form items without their type.
-    let specs = {
-        let replica = home.open_replica()?;
-        let (actions, _) = tasks::offered_actions(replica.conn(), task)?;
-        actions
-            .into_iter()
-            .find(|a| a.id == "push")
-            .map(|a| a.params)
-            .unwrap_or_default()
-    };
+    let (actions, _) = tasks::offered_actions(replica.conn(), task)?;
+    let specs = actions
+        .into_iter()
+        .find(|a| a.id == "push")
+        .map(|a| a.params)
+        .unwrap_or_default();
     let mut fields = Vec::new();
     for pair in &args.fields {
         let (id, value) = name_value(pair, "field")?;
@@ -235,25 +239,25 @@ pub fn push(home: &Home, args: PushArgs) -> anyhow::Result<()> {
         });
     }
     report(
-        &queue(home, account, Some(task), OpRequest::FormPush { fields })?,
+        &queue_on_task(&mut replica, task, OpRequest::FormPush { fields })?,
         args.json,
     )
 }
 
 pub fn quick(home: &Home, args: QuickArgs) -> anyhow::Result<()> {
     let task = task_id(&args.task)?;
-    let account = account_of_task(home, task)?;
     let request = OpRequest::QuickAction {
         action: args.action,
     };
-    report(&queue(home, account, Some(task), request)?, args.json)
+    report(
+        &queue_on_task(&mut home.open_replica()?, task, request)?,
+        args.json,
+    )
 }
 
 pub fn claim(home: &Home, args: ClaimArgs) -> anyhow::Result<()> {
-    let account = {
-        let replica = home.open_replica()?;
-        accounts::get(replica.conn(), &args.account)?
-    };
+    let mut replica = home.open_replica()?;
+    let account = accounts::get(replica.conn(), &args.account)?;
     let settings =
         tasklane_core::model::AccountSettings::from_map(&account.settings).map_err(UsageError)?;
     let request = OpRequest::Allocate {
@@ -262,18 +266,18 @@ pub fn claim(home: &Home, args: ClaimArgs) -> anyhow::Result<()> {
         sort: args.sort.or(settings.sort),
         fetch_count: 10,
     };
-    report(&queue(home, account.id, None, request)?, args.json)
+    report(&queue(&mut replica, account.id, request)?, args.json)
 }
 
 pub fn create(home: &Home, args: CreateArgs) -> anyhow::Result<()> {
+    let mut replica = home.open_replica()?;
     let (account, parent_key) = {
-        let replica = home.open_replica()?;
         let account = accounts::get(replica.conn(), &args.account)?;
         let parent_key = match &args.parent {
             Some(p) => {
                 let id = task_id(p)?;
                 let row = tasks::row(replica.conn(), id)?;
-                if tasks::account_of(replica.conn(), id)?.id != account.id {
+                if row.account != account.name {
                     return Err(UsageError(format!(
                         "task {id} is in another account than {:?}",
                         args.account
@@ -316,7 +320,7 @@ pub fn create(home: &Home, args: CreateArgs) -> anyhow::Result<()> {
             .collect::<anyhow::Result<_>>()?,
     };
     report(
-        &queue(home, account.id, None, OpRequest::CreateTask(new))?,
+        &queue(&mut replica, account.id, OpRequest::CreateTask(new))?,
         args.json,
     )
 }

@@ -5,12 +5,14 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use tasklane_connect::{ConnectError, DesktopNotifier};
+use tasklane_connect::{ConnectError, Connector, DesktopNotifier};
 use tasklane_core::Replica;
 use tasklane_core::model::Account;
+use tasklane_core::remote::Remote;
 use tasklane_core::replica::accounts;
 use tasklane_core::sync::notify::{Notifier, Silent};
 use tasklane_core::sync::{self, Event, Options, Report, SyncError};
+use tasklane_dialects::Password;
 
 use crate::account::{connector, env_password};
 use crate::home::{Home, UsageError};
@@ -45,8 +47,37 @@ pub fn run(home: &Home, args: Args) -> anyhow::Result<()> {
     runtime.block_on(run_async(home, args))
 }
 
+/// Each account's remote, kept from one round to the next so that its
+/// session (OMFLOW security code, GEVER token) stays alive under --watch;
+/// rebuilt when the account's settings change.
+struct Remotes {
+    connector: Connector,
+    password: Option<Password>,
+    by_account: HashMap<i64, (Account, Box<dyn Remote>)>,
+}
+
+impl Remotes {
+    fn get(&mut self, account: &Account) -> Result<&dyn Remote, ConnectError> {
+        let stale = self
+            .by_account
+            .get(&account.id)
+            .is_none_or(|(built_for, _)| built_for != account);
+        if stale {
+            let remote = self.connector.remote(account, self.password.clone())?;
+            self.by_account
+                .insert(account.id, (account.clone(), remote));
+        }
+        Ok(self.by_account[&account.id].1.as_ref())
+    }
+}
+
 async fn run_async(home: &Home, args: Args) -> anyhow::Result<()> {
     let mut replica = home.open_replica()?;
+    let mut remotes = Remotes {
+        connector: connector(home),
+        password: env_password(args.password_env.as_deref())?,
+        by_account: HashMap::new(),
+    };
     let chosen = chosen_accounts(&replica, &args.accounts)?;
     let notifier: Box<dyn Notifier> = if args.no_notify {
         Box::new(Silent)
@@ -55,7 +86,7 @@ async fn run_async(home: &Home, args: Args) -> anyhow::Result<()> {
     };
     if !args.watch {
         let failures = sync_all(
-            home,
+            &mut remotes,
             &mut replica,
             &chosen,
             &args,
@@ -88,7 +119,7 @@ async fn run_async(home: &Home, args: Args) -> anyhow::Result<()> {
             .collect();
         if !ready.is_empty() {
             sync_all(
-                home,
+                &mut remotes,
                 &mut replica,
                 &ready,
                 &args,
@@ -143,22 +174,20 @@ fn chosen_accounts(replica: &Replica, names: &[String]) -> anyhow::Result<Vec<Ac
 
 /// Syncs each account once; returns how many failed.
 async fn sync_all(
-    home: &Home,
+    remotes: &mut Remotes,
     replica: &mut Replica,
     chosen: &[Account],
     args: &Args,
     notifier: &dyn Notifier,
     offline_for: &mut HashMap<i64, u32>,
 ) -> anyhow::Result<usize> {
-    let connector = connector(home);
-    let password = env_password(args.password_env.as_deref())?;
     let mut failures = 0;
     for account in chosen {
         // The account may have changed or gone since the loop started.
         let Some(account) = accounts::find(replica.conn(), &account.name)? else {
             continue;
         };
-        let remote = match connector.remote(&account, password.clone()) {
+        let remote = match remotes.get(&account) {
             Ok(r) => r,
             Err(e @ (ConnectError::NoPassword(_) | ConnectError::Secret(_))) => {
                 eprintln!("{}: {e}", account.name);
@@ -175,7 +204,7 @@ async fn sync_all(
         let result = sync::sync_account(
             replica,
             &account,
-            remote.as_ref(),
+            remote,
             notifier,
             &on_event,
             &Options::default(),
@@ -193,8 +222,14 @@ async fn sync_all(
             }
             Err(e) => {
                 failures += 1;
-                if matches!(e, SyncError::Offline(_)) {
-                    *offline_for.entry(account.id).or_insert(0) += 1;
+                match e {
+                    SyncError::Offline(_) => *offline_for.entry(account.id).or_insert(0) += 1,
+                    // The password may be changed meanwhile (`account passwd`):
+                    // read it again next round.
+                    SyncError::Auth(_) => {
+                        remotes.by_account.remove(&account.id);
+                    }
+                    _ => {}
                 }
                 let advice = match &e {
                     SyncError::Auth(_) => {

@@ -68,7 +68,7 @@ fn with_a_keychain_the_password_lives_only_there_and_every_dialect_logs_in() {
     let with_bus = |args: &[&str]| {
         let mut cmd = tasklane(home.path());
         cmd.args(args)
-            .env("DBUS_SESSION_BUS_ADDRESS", &keyring.address);
+            .env("DBUS_SESSION_BUS_ADDRESS", keyring.address());
         cmd
     };
     let gever_url = format!("{}/gever", served.url);

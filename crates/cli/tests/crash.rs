@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 mod support;
-use support::{Served, tasklane, text};
+use support::{Served, succeed, tasklane};
 
 /// A random number without a dependency: std seeds each RandomState afresh.
 fn random_below(n: u64) -> u64 {
@@ -24,13 +24,7 @@ fn random_below(n: u64) -> u64 {
 }
 
 fn run_ok(home: &Path, args: &[&str]) -> String {
-    let out = tasklane(home)
-        .args(args)
-        .env("PW", "demo")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
-    text(&out.stdout)
+    succeed(tasklane(home).args(args).env("PW", "demo"))
 }
 
 #[test]
@@ -73,8 +67,19 @@ fn sync_killed_at_random_points_applies_every_op_exactly_once() {
         run_ok(h, &["comment", &task, &format!("crash note {i}")]);
     }
 
-    // Kill sync at random points while it works through the queue.
-    for _ in 0..12 {
+    // Kill sync at random points while it works through the queue, with a
+    // window that widens each round so the kills spread over login, pull
+    // and replay. Stop once a round finds everything done.
+    let done = |h: &Path| -> usize {
+        let ops: Value = serde_json::from_str(&run_ok(h, &["outbox", "--all", "--json"])).unwrap();
+        ops.as_array()
+            .unwrap()
+            .iter()
+            .filter(|op| op["state"] == "done")
+            .count()
+    };
+    let mut killed_mid_replay = 0;
+    for round in 1..=40u64 {
         let mut child = tasklane(h)
             .args(["sync", "--password-env", "PW", "--no-notify"])
             .env("PW", "demo")
@@ -82,10 +87,21 @@ fn sync_killed_at_random_points_applies_every_op_exactly_once() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(random_below(400)));
+        std::thread::sleep(Duration::from_millis(random_below(60 * round)));
         child.kill().ok(); // SIGKILL
-        child.wait().unwrap();
+        let finished = child.wait().unwrap().success();
+        let n = done(h);
+        if !finished && n > 0 && n < OPS {
+            killed_mid_replay += 1;
+        }
+        if n == OPS {
+            break;
+        }
     }
+    assert!(
+        killed_mid_replay > 0,
+        "no kill landed while ops were being sent; the test proved nothing"
+    );
     // Then let it finish (an op rescheduled after a kill may need a second pass).
     for _ in 0..3 {
         run_ok(h, &["sync", "--password-env", "PW", "--no-notify"]);

@@ -5,12 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
 mod support;
-use support::{NotificationBus, Served, tasklane, text};
+use support::{NotificationBus, Served, succeed, tasklane};
 
 fn run_ok(cmd: &mut std::process::Command) -> String {
-    let out = cmd.env("PW", "demo").output().unwrap();
-    assert!(out.status.success(), "{cmd:?}: {}", text(&out.stderr));
-    text(&out.stdout)
+    succeed(cmd.env("PW", "demo"))
 }
 
 #[test]
@@ -41,7 +39,7 @@ fn a_task_assigned_by_a_colleague_raises_one_notify_call_with_its_title() {
     let sync = |home: &std::path::Path| {
         let mut cmd = tasklane(home);
         cmd.args(["sync", "--password-env", "PW"])
-            .env("DBUS_SESSION_BUS_ADDRESS", &bus.address);
+            .env("DBUS_SESSION_BUS_ADDRESS", bus.address());
         run_ok(&mut cmd)
     };
     // Hans's first sync: everything is new, nothing is announced.

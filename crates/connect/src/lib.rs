@@ -115,9 +115,9 @@ impl Connector {
         Ok(self.secrets.get(entry)?.map(Password::new))
     }
 
-    /// Removes the account's password from the keychain.
-    pub fn forget(&self, account: &Account) -> Result<(), SecretError> {
-        match account.settings.get(KEYCHAIN_ENTRY).and_then(Value::as_str) {
+    /// Removes the password that `settings` name from the keychain.
+    pub fn forget(&self, settings: &Map<String, Value>) -> Result<(), SecretError> {
+        match settings.get(KEYCHAIN_ENTRY).and_then(Value::as_str) {
             Some(entry) => self.secrets.delete(entry),
             None => Ok(()),
         }
@@ -181,7 +181,7 @@ mod tests {
         c.store_password(&mut again, "new").unwrap();
         assert_eq!(again, settings);
         assert_eq!(c.password(&acc).unwrap().unwrap().expose(), "new");
-        c.forget(&acc).unwrap();
+        c.forget(&acc.settings).unwrap();
         assert!(matches!(
             c.remote(&acc, None),
             Err(ConnectError::NoPassword(name)) if name == "work"

@@ -52,14 +52,6 @@ impl Keychain {
     fn entry(entry: &str) -> Result<keyring::Entry, SecretError> {
         keyring::Entry::new(SERVICE, entry).map_err(classify)
     }
-
-    /// Whether the keychain can be used at all, with the reason if not.
-    pub fn status() -> Result<(), SecretError> {
-        keyring::Entry::store_status()
-            .as_ref()
-            .map_err(|_| classify(keyring::Error::NoDefaultStore))
-            .map(|_| ())
-    }
 }
 
 impl SecretStore for Keychain {

@@ -42,6 +42,13 @@ pub fn run_with_stdin(cmd: &mut Command, stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// Runs `cmd`, fails the test unless it succeeds, and returns its output.
+pub fn succeed(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{cmd:?}: {}", text(&out.stderr));
+    text(&out.stdout)
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -106,54 +113,109 @@ impl Drop for Served {
     }
 }
 
-/// A private session bus with GNOME Keyring serving the Secret Service
-/// on it: the OS keychain as a desktop session has it, without touching
-/// the user's own. `None` where the programs are not installed and the
-/// run is not CI (CI installs them through scripts/test.sh, and there a
-/// missing program fails the test).
-pub struct SessionKeyring {
-    bus: Child,
-    keyring: Child,
-    pub address: String,
-    _home: tempfile::TempDir,
+/// Whether `programs` are installed. Outside CI a missing one skips the
+/// test; in CI (scripts/test.sh installs them) it fails it.
+fn installed(programs: &[&str], python_module: Option<&str>) -> bool {
+    let found = programs.iter().all(|p| {
+        Command::new("which")
+            .arg(p)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }) && python_module.is_none_or(|m| {
+        Command::new("/usr/bin/python3")
+            .args(["-c", &format!("import {m}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{programs:?} {python_module:?} must be installed (scripts/test.sh does)"
+        );
+        eprintln!("skipping: {programs:?} {python_module:?} are not all installed here");
+    }
+    found
 }
 
-impl SessionKeyring {
-    pub fn start() -> Option<Self> {
-        let available = ["dbus-daemon", "gnome-keyring-daemon", "dbus-send"]
-            .iter()
-            .all(|p| {
-                Command::new("which")
-                    .arg(p)
-                    .output()
-                    .is_ok_and(|o| o.status.success())
-            });
-        if !available {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "dbus-daemon, dbus-send and gnome-keyring-daemon must be installed (scripts/test.sh does)"
-            );
-            eprintln!("skipping: no dbus-daemon / gnome-keyring-daemon here");
-            return None;
-        }
-        let home = tempfile::tempdir().unwrap();
-        let mut bus = Command::new("dbus-daemon")
+/// A private session D-Bus, ended (by its PID) on drop.
+struct PrivateBus {
+    daemon: Child,
+    address: String,
+}
+
+impl PrivateBus {
+    fn start() -> Self {
+        let mut daemon = Command::new("dbus-daemon")
             .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
         let mut line = String::new();
-        BufReader::new(bus.stdout.take().unwrap())
+        BufReader::new(daemon.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
         let address = line.trim().to_string();
         assert!(address.starts_with("unix:"), "dbus-daemon said {line:?}");
+        PrivateBus { daemon, address }
+    }
+
+    /// Waits until some program owns `name` on the bus.
+    fn wait_for(&self, name: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let out = Command::new("dbus-send")
+                .args([
+                    &format!("--bus={}", self.address),
+                    "--print-reply",
+                    "--dest=org.freedesktop.DBus",
+                    "/org/freedesktop/DBus",
+                    "org.freedesktop.DBus.NameHasOwner",
+                    &format!("string:{name}"),
+                ])
+                .output()
+                .unwrap();
+            if text(&out.stdout).contains("boolean true") {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{name} did not appear on the bus"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for PrivateBus {
+    fn drop(&mut self) {
+        self.daemon.kill().ok();
+        self.daemon.wait().ok();
+    }
+}
+
+/// A private session bus with GNOME Keyring serving the Secret Service
+/// on it: the OS keychain as a desktop session has it, without touching
+/// the user's own. `None` where the programs are not installed and the
+/// run is not CI.
+pub struct SessionKeyring {
+    keyring: Child,
+    bus: PrivateBus,
+    _home: tempfile::TempDir,
+}
+
+impl SessionKeyring {
+    pub fn start() -> Option<Self> {
+        if !installed(&["dbus-daemon", "dbus-send", "gnome-keyring-daemon"], None) {
+            return None;
+        }
+        let home = tempfile::tempdir().unwrap();
+        let bus = PrivateBus::start();
         let runtime = home.path().join("run");
         std::fs::create_dir_all(&runtime).unwrap();
         let mut keyring = Command::new("gnome-keyring-daemon")
             .args(["--foreground", "--components=secrets", "--unlock"])
-            .env("DBUS_SESSION_BUS_ADDRESS", &address)
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
             .env("HOME", home.path())
             .env("XDG_DATA_HOME", home.path().join("data"))
             .env("XDG_RUNTIME_DIR", &runtime)
@@ -166,47 +228,25 @@ impl SessionKeyring {
         let mut stdin = keyring.stdin.take().unwrap();
         stdin.write_all(b"keyring-test-login").unwrap();
         drop(stdin);
-        let started = SessionKeyring {
-            bus,
+        bus.wait_for("org.freedesktop.secrets");
+        Some(SessionKeyring {
             keyring,
-            address,
+            bus,
             _home: home,
-        };
-        started.wait_for_secret_service();
-        Some(started)
+        })
     }
 
-    fn wait_for_secret_service(&self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let out = Command::new("dbus-send")
-                .args([
-                    &format!("--bus={}", self.address),
-                    "--print-reply",
-                    "--dest=org.freedesktop.DBus",
-                    "/org/freedesktop/DBus",
-                    "org.freedesktop.DBus.NameHasOwner",
-                    "string:org.freedesktop.secrets",
-                ])
-                .output()
-                .unwrap();
-            if text(&out.stdout).contains("boolean true") {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "gnome-keyring-daemon did not take org.freedesktop.secrets"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+    /// The session bus the keyring serves on.
+    pub fn address(&self) -> &str {
+        &self.bus.address
     }
 
-    /// Every secret item the keyring holds, as `secret-tool`-free proof:
-    /// the attributes of each item under the login collection.
+    /// How many secret items the login collection holds (read over D-Bus,
+    /// as proof of what tasklane stored there).
     pub fn item_count(&self) -> usize {
         let out = Command::new("dbus-send")
             .args([
-                &format!("--bus={}", self.address),
+                &format!("--bus={}", self.bus.address),
                 "--print-reply",
                 "--dest=org.freedesktop.secrets",
                 "/org/freedesktop/secrets/collection/login",
@@ -224,10 +264,9 @@ impl SessionKeyring {
 
 impl Drop for SessionKeyring {
     fn drop(&mut self) {
-        for child in [&mut self.keyring, &mut self.bus] {
-            child.kill().ok();
-            child.wait().ok();
-        }
+        // Before the bus (a field, dropped after this).
+        self.keyring.kill().ok();
+        self.keyring.wait().ok();
     }
 }
 
@@ -235,49 +274,24 @@ impl Drop for SessionKeyring {
 /// and dbus-monitor recording every `Notify` call. `None` where the
 /// programs are missing and the run is not CI.
 pub struct NotificationBus {
-    bus: Child,
     daemon: Child,
     monitor: Child,
-    pub address: String,
+    bus: PrivateBus,
     log: Option<std::thread::JoinHandle<String>>,
 }
 
 impl NotificationBus {
     pub fn start() -> Option<Self> {
-        let mock = Command::new("/usr/bin/python3")
-            .args(["-c", "import dbusmock"])
-            .output()
-            .is_ok_and(|o| o.status.success());
-        let tools = ["dbus-daemon", "dbus-monitor", "dbus-send"]
-            .iter()
-            .all(|p| {
-                Command::new("which")
-                    .arg(p)
-                    .output()
-                    .is_ok_and(|o| o.status.success())
-            });
-        if !(mock && tools) {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "dbus and python3-dbusmock must be installed (scripts/test.sh does)"
-            );
-            eprintln!("skipping: no python3-dbusmock / dbus tools here");
+        if !installed(
+            &["dbus-daemon", "dbus-monitor", "dbus-send"],
+            Some("dbusmock"),
+        ) {
             return None;
         }
-        let mut bus = Command::new("dbus-daemon")
-            .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(bus.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let address = line.trim().to_string();
+        let bus = PrivateBus::start();
         let daemon = Command::new("/usr/bin/python3")
             .args(["-m", "dbusmock", "--template", "notification_daemon"])
-            .env("DBUS_SESSION_BUS_ADDRESS", &address)
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -285,7 +299,7 @@ impl NotificationBus {
         let mut monitor = Command::new("dbus-monitor")
             .args([
                 "--address",
-                &address,
+                &bus.address,
                 "type='method_call',interface='org.freedesktop.Notifications',member='Notify'",
             ])
             .stdout(Stdio::piped())
@@ -298,42 +312,20 @@ impl NotificationBus {
             out.read_to_string(&mut text).ok();
             text
         });
-        let started = NotificationBus {
-            bus,
+        bus.wait_for("org.freedesktop.Notifications");
+        // Give dbus-monitor a moment to register its match rule.
+        std::thread::sleep(Duration::from_millis(200));
+        Some(NotificationBus {
             daemon,
             monitor,
-            address,
+            bus,
             log: Some(log),
-        };
-        started.wait_for("org.freedesktop.Notifications");
-        Some(started)
+        })
     }
 
-    fn wait_for(&self, name: &str) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let out = Command::new("dbus-send")
-                .args([
-                    &format!("--bus={}", self.address),
-                    "--print-reply",
-                    "--dest=org.freedesktop.DBus",
-                    "/org/freedesktop/DBus",
-                    "org.freedesktop.DBus.NameHasOwner",
-                    &format!("string:{name}"),
-                ])
-                .output()
-                .unwrap();
-            if text(&out.stdout).contains("boolean true") {
-                // Give dbus-monitor a moment to register its match rule.
-                std::thread::sleep(Duration::from_millis(200));
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{name} did not appear on the bus"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+    /// The session bus the notification daemon serves on.
+    pub fn address(&self) -> &str {
+        &self.bus.address
     }
 
     /// Stops everything and returns what dbus-monitor saw.
@@ -348,7 +340,7 @@ impl NotificationBus {
     }
 
     fn stop(&mut self) {
-        for child in [&mut self.monitor, &mut self.daemon, &mut self.bus] {
+        for child in [&mut self.monitor, &mut self.daemon] {
             child.kill().ok();
             child.wait().ok();
         }

@@ -772,7 +772,10 @@ pub fn mark_conflict(tx: &Transaction<'_>, op: &str, reason: &str, now: Timestam
     set_state(tx, op, OpState::Conflict, change, now)
 }
 
-/// A transient failure: back to pending, not before `not_before`.
+/// A transient failure: back to pending, not before `not_before`. An op
+/// still `pending` (what failed was a read before sending it, such as the
+/// precondition's fetch) stays pending and the attempt is counted here; a
+/// `sending` op had its attempt counted when it was marked.
 pub fn reschedule(
     tx: &Transaction<'_>,
     op: &str,
@@ -781,6 +784,22 @@ pub fn reschedule(
     not_before: Timestamp,
     now: Timestamp,
 ) -> Result<Op> {
+    let current = get(tx, op)?;
+    if current.state == OpState::Pending {
+        tx.execute(
+            "UPDATE outbox SET attempts = attempts + 1, error_kind = ?2, last_error = ?3,
+                not_before = ?4, updated_at = ?5
+             WHERE seq = ?1 AND state = 'pending'",
+            params![
+                current.seq,
+                kind,
+                message,
+                format_ts(not_before),
+                format_ts(now)
+            ],
+        )?;
+        return get(tx, op);
+    }
     let change = Change {
         error: Some((kind.to_string(), message.to_string())),
         not_before: Some(not_before),

@@ -349,6 +349,21 @@ fn rescheduled_ops_wait_for_their_time_without_blocking_other_tasks() {
 }
 
 #[test]
+fn a_pending_op_rescheduled_before_sending_counts_the_attempt_and_stays_pending() {
+    let mut fx = fixture();
+    let op = fx.queue(fx.work, Some(fx.a), transition("accept")).unwrap();
+    let id = op.op_id.to_string();
+    let later = now().checked_add(60.seconds()).unwrap();
+    let back = fx
+        .apply(|tx| reschedule(tx, &id, "transient", "fetch: 503", later, now()))
+        .unwrap();
+    assert_eq!((back.state, back.attempts), (OpState::Pending, 1));
+    assert_eq!(back.last_error.as_deref(), Some("fetch: 503"));
+    assert!(ready(fx.r.conn(), fx.work, now()).unwrap().is_empty());
+    assert_eq!(ready(fx.r.conn(), fx.work, later).unwrap().len(), 1);
+}
+
+#[test]
 fn ops_are_checked_against_the_offered_actions() {
     let mut fx = fixture();
     let cases: Vec<(i64, i64, OpRequest, &str)> = vec![

@@ -236,11 +236,12 @@ impl Run<'_> {
         Ok(key.filter(|k| !k.starts_with("local:")))
     }
 
-    /// The task's fresh server state, or `None` when it left the view.
-    async fn fresh(&self, op: &Op) -> Result<Option<TaskRecord>, RemoteError> {
-        match self.key_of(op) {
-            Ok(Some(key)) => self.remote.fetch(&key).await,
-            _ => Ok(None),
+    /// The task's fresh server state, or `None` when it left the view (or
+    /// has no server key yet).
+    async fn fresh(&self, key: Option<&str>) -> Result<Option<TaskRecord>, RemoteError> {
+        match key {
+            Some(key) => self.remote.fetch(key).await,
+            None => Ok(None),
         }
     }
 
@@ -267,7 +268,11 @@ impl Run<'_> {
     /// Asks the server whether `op` (left `sending`) took effect, and
     /// settles it accordingly. Unreachable servers leave it in doubt.
     async fn ask(&mut self, op: &Op) -> Next {
-        let fresh = match self.fresh(op).await {
+        let key = match self.key_of(op) {
+            Ok(k) => k,
+            Err(e) => return Next::Stop(e),
+        };
+        let fresh = match self.fresh(key.as_deref()).await {
             Ok(f) => f,
             Err(e) => return self.leave_in_doubt(e),
         };
@@ -333,11 +338,9 @@ impl Run<'_> {
             RemoteErrorKind::Auth | RemoteErrorKind::Offline => {
                 Next::Stop(SyncError::from_remote(e))
             }
-            // The question failed; ask again next run.
-            _ => {
-                self.report.in_doubt += 1;
-                Next::Continue
-            }
+            // The question failed; ask again next run (the report counts
+            // what is still in doubt at the end).
+            _ => Next::Continue,
         }
     }
 
@@ -381,7 +384,7 @@ impl Run<'_> {
             let account = self.account;
             let (stats, page_seen) = self
                 .replica
-                .write(|tx| merge_page(tx, account, &page.tasks, at))?;
+                .write(|tx| merge_page(tx, account, &page.tasks, at, !first_sync))?;
             self.report.inserted += stats.inserted as usize;
             self.report.updated += stats.updated as usize;
             seen.extend(page_seen);
@@ -442,19 +445,19 @@ impl Run<'_> {
     async fn replay(&mut self) -> Result<(), SyncError> {
         let mut done = 0;
         loop {
-            let ready: Vec<Op> = outbox::ready(self.replica.conn(), self.account.id, now())?
+            let mut ready: Vec<Op> = outbox::ready(self.replica.conn(), self.account.id, now())?
                 .into_iter()
                 .filter(|op| !self.tried.contains(&op.seq))
                 .collect();
-            let Some(op) = ready.into_iter().next() else {
+            if ready.is_empty() {
                 break;
-            };
-            let left = outbox::ready(self.replica.conn(), self.account.id, now())?.len();
+            }
             (self.progress)(Event::Sending {
                 account: self.account.name.clone(),
                 done,
-                of: done + left,
+                of: done + ready.len(),
             });
+            let op = ready.swap_remove(0);
             self.tried.insert(op.seq);
             match self.send(&op).await {
                 Next::Continue => done += 1,
@@ -475,10 +478,16 @@ impl Run<'_> {
         // Fresh server state for the precondition.
         let fresh = match op.request {
             OpRequest::Allocate { .. } | OpRequest::CreateTask(_) => None,
-            _ => match self.fresh(op).await {
-                Ok(f) => f,
-                Err(e) => return self.failed_before_sending(op, e),
-            },
+            _ => {
+                let key = match self.key_of(op) {
+                    Ok(k) => k,
+                    Err(e) => return Next::Stop(e),
+                };
+                match self.fresh(key.as_deref()).await {
+                    Ok(f) => f,
+                    Err(e) => return self.failed_before_sending(op, e),
+                }
+            }
         };
         if let Err(precondition::Conflict(reason)) = precondition::check(op, fresh.as_ref()) {
             self.report.conflicts += 1;
@@ -545,12 +554,8 @@ impl Run<'_> {
         if attempts >= backoff::MAX_ATTEMPTS {
             self.report.failed += 1;
             let message = format!("gave up after {attempts} attempts: {e}");
-            return self.settle(|tx, at| {
-                if outbox::get(tx, &op_ref)?.state == outbox::OpState::Pending {
-                    outbox::mark_sending(tx, &op_ref, at)?;
-                }
-                outbox::mark_failed(tx, &op_ref, "transient", &message, at)
-            });
+            return self
+                .settle(|tx, at| outbox::mark_failed(tx, &op_ref, "transient", &message, at));
         }
         self.report.retrying += 1;
         let wait = backoff::delay(attempts, retry_after, fastrand::f64());
@@ -559,11 +564,6 @@ impl Run<'_> {
             let not_before = at
                 .checked_add(SignedDuration::try_from(wait).unwrap_or(SignedDuration::ZERO))
                 .unwrap_or(at);
-            let current = outbox::get(tx, &op_ref)?;
-            if current.state == outbox::OpState::Pending {
-                // Never sent: count the attempt through sending, then back.
-                outbox::mark_sending(tx, &op_ref, at)?;
-            }
             outbox::reschedule(tx, &op_ref, "transient", &message, not_before, at)
         })
     }
@@ -644,13 +644,19 @@ impl Run<'_> {
     }
 }
 
-/// Upserts one listing page and reports, per task, what notifications need.
+/// Upserts one listing page and reports, per task, what notifications need
+/// (nothing when `notifying` is false).
 fn merge_page(
     tx: &rusqlite::Transaction<'_>,
     account: &Account,
     records: &[TaskRecord],
     at: Timestamp,
+    notifying: bool,
 ) -> crate::Result<(tasks::IngestStats, Vec<notify::Seen>)> {
+    if !notifying {
+        // A first sync announces nothing: skip the per-task lookups.
+        return Ok((tasks::upsert(tx, account.id, records, at)?, Vec::new()));
+    }
     let mut before = Vec::with_capacity(records.len());
     {
         let mut stmt = tx.prepare_cached(

@@ -22,6 +22,15 @@ use crate::outbox::{Op, OpRequest};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conflict(pub String);
 
+/// The server's word for the task's state, or the normalized one.
+fn shown_state(task: &TaskRecord) -> &str {
+    if task.status_text.is_empty() {
+        task.state.as_str()
+    } else {
+        &task.status_text
+    }
+}
+
 pub fn check(op: &Op, fresh: Option<&TaskRecord>) -> Result<(), Conflict> {
     let offered = |id: &str| -> Option<bool> {
         fresh
@@ -42,11 +51,7 @@ pub fn check(op: &Op, fresh: Option<&TaskRecord>) -> Result<(), Conflict> {
                 Some(false) => Err(Conflict(format!(
                     "\u{201c}{transition}\u{201d} is no longer offered for this task; it is now {} ({})",
                     task.state.as_str(),
-                    if task.status_text.is_empty() {
-                        task.state.as_str()
-                    } else {
-                        &task.status_text
-                    }
+                    shown_state(task)
                 ))),
                 _ => Ok(()),
             }
@@ -60,11 +65,7 @@ pub fn check(op: &Op, fresh: Option<&TaskRecord>) -> Result<(), Conflict> {
             match offered(id) {
                 Some(false) => Err(Conflict(format!(
                     "the form can no longer be submitted here: the task is now {}",
-                    if task.status_text.is_empty() {
-                        task.state.as_str()
-                    } else {
-                        &task.status_text
-                    }
+                    shown_state(task)
                 ))),
                 _ => Ok(()),
             }

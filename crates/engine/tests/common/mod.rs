@@ -1,6 +1,7 @@
 //! A real `tasklane serve` on 127.0.0.1:0 for the conformance tests: the
 //! engine (in memory, with the demo data unless told otherwise) behind the
-//! full router, on its own runtime thread, stopped and joined on drop.
+//! full router, in the background ([`Background`]), stopped and joined on
+//! drop.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // each test binary uses a part; tests fail loudly
 
@@ -8,17 +9,15 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use tasklane_engine::server::{Server, ServerConfig};
+use tasklane_engine::server::{Background, Server, ServerConfig};
 use tasklane_engine::{Engine, demo};
-use tokio::sync::oneshot;
 
 pub struct TestServer {
     pub addr: SocketAddr,
     /// `http://127.0.0.1:<port>`, without a trailing slash.
     pub url: String,
     pub server: Server,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+    running: Background,
 }
 
 impl TestServer {
@@ -30,32 +29,12 @@ impl TestServer {
     }
 
     pub fn start(engine: Arc<Engine>, config: ServerConfig) -> Self {
-        let server = Server::new(engine, config);
-        let (stop, stopped) = oneshot::channel::<()>();
-        let (ready, bound) = std::sync::mpsc::channel();
-        let serving = server.clone();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()?;
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-                ready.send(listener.local_addr()?).ok();
-                serving
-                    .serve(listener, async {
-                        stopped.await.ok();
-                    })
-                    .await
-            })
-        });
-        let addr = bound.recv().expect("the test server did not start");
+        let running = Background::start(engine, config).expect("the test server did not start");
         TestServer {
-            addr,
-            url: format!("http://{addr}"),
-            server,
-            stop: Some(stop),
-            thread: Some(thread),
+            addr: running.addr,
+            url: running.url(),
+            server: running.server().clone(),
+            running,
         }
     }
 
@@ -64,23 +43,8 @@ impl TestServer {
     }
 
     /// Stops the server, waiting for requests in flight.
-    pub fn stop(mut self) {
-        self.shutdown();
-    }
-
-    fn shutdown(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            stop.send(()).ok();
-        }
-        if let Some(thread) = self.thread.take() {
-            thread.join().expect("server thread panicked").unwrap();
-        }
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        self.shutdown();
+    pub fn stop(self) {
+        drop(self.running);
     }
 }
 
