@@ -1,18 +1,31 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds tasklane and shows the demo inbox.
+# Installs what is missing, builds tasklane and opens the desktop app on the
+# demo: the embedded engine with demo data, serving OMFLOW, GEVER and
+# Hitachi CSCIW on a loopback port, and the app signed in to each of them.
 # Usage: scripts/run.sh            (demo data in target/demo-home)
 #        TASKLANE_HOME=DIR scripts/run.sh
+# Without a display (an SSH session, a container) it shows the demo inbox
+# in the terminal instead.
 source "$(dirname "$0")/lib/setup.sh"
 cd "$TASKLANE_ROOT"
 
 ensure_packages "${BUILD_PACKAGES[@]}"
 ensure_rust
+ensure_node
+npm_ci ui
+build_ui
 
-say "building tasklane"
-cargo build --release --locked -p tasklane
+say "building tasklane (the app and the CLI)"
+cargo build --release --locked -p tasklane -p tasklane-app
 tasklane="$TASKLANE_ROOT/target/release/tasklane"
 export TASKLANE_HOME="${TASKLANE_HOME:-$TASKLANE_ROOT/target/demo-home}"
 
+if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then
+  say "opening the demo (its files are in $TASKLANE_HOME/app)"
+  exec "$TASKLANE_ROOT/target/release/tasklane-app" --demo --home "$TASKLANE_HOME/app"
+fi
+
+say "no display: the demo inbox in the terminal instead"
 say "loading the demo inbox into $TASKLANE_HOME"
 "$tasklane" import demo/inbox.json
 

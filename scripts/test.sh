@@ -11,6 +11,9 @@ ensure_python_requests
 npm_ci ui
 
 started=$SECONDS
+# The app embeds the UI's bundle, so it is built before any Rust step.
+build_ui
+
 say "format (cargo fmt --check)"
 cargo fmt --all --check
 

@@ -64,11 +64,16 @@ ensure_rust() {
   done
 }
 
-# The system packages every build needs (a C compiler for the bundled SQLite).
-BUILD_PACKAGES=(build-essential pkg-config)
+# The system packages every build needs: a C compiler for the bundled
+# SQLite, and what the desktop app (Tauri 2 on WebKitGTK) links against.
+BUILD_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev libssl-dev
+  libayatana-appindicator3-dev librsvg2-dev)
 # What the tests run for real: a private session D-Bus with GNOME Keyring
 # as the Secret Service (the OS keychain), and a mock notification daemon.
 TEST_PACKAGES=(dbus dbus-x11 gnome-keyring python3-dbusmock)
+# What the end-to-end tests drive the real app window with: WebKitGTK's
+# WebDriver under a virtual X server.
+E2E_PACKAGES=(webkit2gtk-driver xvfb xauth)
 
 # ensure_node: Node.js 20.19+ with npm, for the UI (ui/). Debian's own nodejs
 # is too old for Vite, so a missing or old Node is an error with directions
@@ -110,4 +115,11 @@ ensure_python_requests() {
     python3 -m pip install --quiet --disable-pip-version-check 'requests==2.32.5'
   fi
   python3 -c 'import requests' || die "python3 cannot import requests"
+}
+
+# build_ui: the UI's production bundle in ui/dist, which the app embeds
+# (a Rust build of src-tauri needs it to exist).
+build_ui() {
+  say "building the UI (ui/dist)"
+  (cd "$TASKLANE_ROOT/ui" && npm run --silent build)
 }

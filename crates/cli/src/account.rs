@@ -10,11 +10,11 @@ use anyhow::Context;
 use clap::Subcommand;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use tasklane_connect::accounts::{self as accounts_admin, AccountError, Keep};
 use tasklane_connect::{
     ConnectError, Connector, KEYCHAIN_ENTRY, Keychain, SecretError, SecretStore,
 };
-use tasklane_core::model::{Account, AccountKind, AccountSettings, NewAccount};
-use tasklane_core::outbox::{self, OpState};
+use tasklane_core::model::{AccountKind, AccountSettings, NewAccount};
 use tasklane_core::remote::RemoteErrorKind;
 use tasklane_core::replica::accounts;
 use tasklane_dialects::Password;
@@ -244,65 +244,78 @@ fn read_ca_cert(path: &std::path::Path) -> anyhow::Result<String> {
     Ok(pem)
 }
 
-/// Checks everything that can be checked without the network, so a bad
-/// address or setting is refused before anything is stored.
-fn check_config(new: &NewAccount) -> anyhow::Result<()> {
-    if new.kind == AccountKind::Local {
+/// A settings mistake is a usage error (exit code 2); the rest as they are.
+fn account_error(e: AccountError) -> anyhow::Error {
+    match e {
+        AccountError::Invalid(_) | AccountError::Exists(_) => UsageError(e.to_string()).into(),
+        other => other.into(),
+    }
+}
+
+/// What the options must give, named as options (the shared check says
+/// the same in words for the app).
+fn check_flags(new: &NewAccount) -> anyhow::Result<()> {
+    let kind = new.kind.as_str();
+    let missing = if new.kind == AccountKind::Local {
         if !new.base_url.is_empty() {
             return Err(UsageError("a local account has no --url".into()).into());
         }
-        return Ok(());
-    }
-    if new.base_url.is_empty() {
-        return Err(UsageError(format!(
-            "--url is needed for {} accounts",
-            new.kind.as_str()
-        ))
-        .into());
-    }
-    if new.user_name.trim().is_empty() {
-        return Err(UsageError(format!(
-            "--user is needed for {} accounts",
-            new.kind.as_str()
-        ))
-        .into());
-    }
-    let probe = Account {
-        id: 0,
-        name: new.name.clone(),
-        kind: new.kind,
-        base_url: new.base_url.clone(),
-        user_name: new.user_name.clone(),
-        settings: new.settings.clone(),
-        created_at: None,
+        None
+    } else if new.base_url.is_empty() {
+        Some("--url")
+    } else if new.user_name.trim().is_empty() {
+        Some("--user")
+    } else {
+        None
     };
-    // Building the client parses the address, the time zone, the CA
-    // certificate and the body format; the password does not matter here.
-    tasklane_dialects::remote_for(&probe, Password::new("-"))
-        .map(|_| ())
-        .map_err(|e| UsageError(e.to_string()).into())
+    match missing {
+        Some(flag) => Err(UsageError(format!("{flag} is needed for {kind} accounts")).into()),
+        None => Ok(()),
+    }
 }
 
 fn add(
     home: &Home,
     connector: &Connector,
-    mut new: NewAccount,
+    new: NewAccount,
     source: &PasswordSource,
 ) -> anyhow::Result<()> {
-    check_config(&new)?;
+    check_flags(&new)?;
+    accounts_admin::check(&new).map_err(account_error)?;
     let mut replica = home.open_replica()?;
     if accounts::find(replica.conn(), &new.name)?.is_some() {
         return Err(UsageError(format!("there is already an account named {:?}", new.name)).into());
     }
-    if new.kind == AccountKind::Local {
-        let user = if new.user_name.is_empty() {
-            tasklane_connect::DEFAULT_LOCAL_USER.to_string()
-        } else {
-            new.user_name.clone()
+    let password = if new.kind == AccountKind::Local {
+        None
+    } else {
+        Some(read_password(
+            source,
+            &format!("{}@{}", new.user_name, new.base_url),
+            NewPassword::Server,
+        )?)
+    };
+    // The keychain first: an account whose password could not be stored
+    // is not added, unless the password came from the environment, which
+    // is how machines without a keychain work.
+    let keep = if source.password_env.is_some() {
+        Keep::KeychainIfAvailable
+    } else {
+        Keep::Keychain
+    };
+    let (account, stored) =
+        match accounts_admin::add(&mut replica, connector, new, password.as_deref(), keep) {
+            Ok(added) => added,
+            Err(AccountError::Keychain(e @ SecretError::Unavailable(_))) => {
+                return Err(anyhow::Error::new(e).context(
+                    "cannot store the password; on a machine without a keychain, \
+                     add the account with --password-env VAR and pass the same option \
+                     to the commands that reach the server",
+                ));
+            }
+            Err(e) => return Err(account_error(e)),
         };
-        connector.prepare_local_user(&user)?;
-        new.user_name = user;
-        let account = replica.write(|tx| accounts::add(tx, &new))?;
+    if account.kind == AccountKind::Local {
         return emit(&format!(
             "added local account {:?} (the embedded engine at {}, as user {})\n",
             account.name,
@@ -310,44 +323,13 @@ fn add(
             account.user_name
         ));
     }
-    let password = read_password(
-        source,
-        &format!("{}@{}", new.user_name, new.base_url),
-        NewPassword::Server,
-    )?;
-    // The keychain first: an account whose password could not be stored
-    // is not added, unless the password came from the environment, which
-    // is how machines without a keychain work.
-    let stored = match connector.store_password(&mut new.settings, &password) {
-        Ok(()) => true,
-        Err(SecretError::Unavailable(why)) if source.password_env.is_some() => {
-            eprintln!(
-                "tasklane: no keychain is available ({why}); the password was not stored. \
-                 Pass --password-env {} to the commands that reach the server.",
-                source.password_env.as_deref().unwrap_or_default()
-            );
-            false
-        }
-        Err(e @ SecretError::Unavailable(_)) => {
-            return Err(anyhow::Error::new(e).context(
-                "cannot store the password; on a machine without a keychain, \
-                 add the account with --password-env VAR and pass the same option \
-                 to the commands that reach the server",
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let result = replica.write(|tx| accounts::add(tx, &new));
-    let account = match result {
-        Ok(account) => account,
-        Err(e) => {
-            if stored {
-                // Leave no orphaned secret behind.
-                let _ = connector.forget(&new.settings);
-            }
-            return Err(e.into());
-        }
-    };
+    if !stored {
+        eprintln!(
+            "tasklane: no keychain is available; the password was not stored. \
+             Pass --password-env {} to the commands that reach the server.",
+            source.password_env.as_deref().unwrap_or_default()
+        );
+    }
     emit(&format!(
         "added {} account {:?} ({} as {}){}\ncheck it with: tasklane account test {}\n",
         account.kind.as_str(),
@@ -387,24 +369,10 @@ struct AccountView<'a> {
     pending_ops: u64,
 }
 
-fn pending_ops(conn: &rusqlite::Connection) -> anyhow::Result<BTreeMap<i64, u64>> {
-    let open = [
-        OpState::Pending,
-        OpState::Sending,
-        OpState::Failed,
-        OpState::Conflict,
-    ];
-    let mut counts = BTreeMap::new();
-    for op in outbox::list(conn, &open)? {
-        *counts.entry(op.account_id).or_insert(0) += 1;
-    }
-    Ok(counts)
-}
-
 fn list(home: &Home, json: bool) -> anyhow::Result<()> {
     let replica = home.open_replica()?;
     let all = accounts::list(replica.conn())?;
-    let pending = pending_ops(replica.conn())?;
+    let pending = accounts_admin::unsent_ops(replica.conn())?;
     let views: Vec<AccountView<'_>> = all
         .iter()
         .map(|a| {
@@ -453,26 +421,20 @@ fn list(home: &Home, json: bool) -> anyhow::Result<()> {
 
 fn remove(home: &Home, connector: &Connector, name: &str, force: bool) -> anyhow::Result<()> {
     let mut replica = home.open_replica()?;
-    let account = accounts::get(replica.conn(), name)?;
-    let pending = pending_ops(replica.conn())?
-        .get(&account.id)
-        .copied()
-        .unwrap_or(0);
-    if pending > 0 && !force {
-        return Err(UsageError(format!(
-            "account {name:?} has {} not yet on the server; sync first, or pass --force to drop {}",
-            plural(pending, "action", "actions"),
-            if pending == 1 { "it" } else { "them" }
+    match accounts_admin::remove(&mut replica, connector, name, force) {
+        Ok((removed, leftover)) => {
+            if let Some(e) = leftover {
+                eprintln!("tasklane: the keychain entry could not be removed: {e}");
+            }
+            emit(&format!("removed account {:?}\n", removed.name))
+        }
+        Err(AccountError::Unsent(_, what)) => Err(UsageError(format!(
+            "account {name:?} has {what} not yet on the server; sync first, or pass --force to drop {}",
+            if what.starts_with("1 ") { "it" } else { "them" }
         ))
-        .into());
+        .into()),
+        Err(e) => Err(account_error(e)),
     }
-    let removed = replica.write(|tx| accounts::remove(tx, name))?;
-    // After the replica: a failed keychain removal leaves a harmless
-    // orphan, never an account without its password.
-    if let Err(e) = connector.forget(&removed.settings) {
-        eprintln!("tasklane: the keychain entry could not be removed: {e}");
-    }
-    emit(&format!("removed account {:?}\n", removed.name))
 }
 
 fn passwd(

@@ -2,17 +2,16 @@
 //! replay the outbox exactly once, notify new assignments.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use tasklane_connect::{ConnectError, Connector, DesktopNotifier};
+use tasklane_connect::{ConnectError, DesktopNotifier, Remotes};
 use tasklane_core::Replica;
 use tasklane_core::model::Account;
-use tasklane_core::remote::Remote;
 use tasklane_core::replica::accounts;
 use tasklane_core::sync::notify::{Notifier, Silent};
 use tasklane_core::sync::{self, Event, Options, Report, SyncError};
-use tasklane_dialects::Password;
 
 use crate::account::{connector, env_password};
 use crate::home::{Home, UsageError};
@@ -47,42 +46,17 @@ pub fn run(home: &Home, args: Args) -> anyhow::Result<()> {
     runtime.block_on(run_async(home, args))
 }
 
-/// Each account's remote, kept from one round to the next so that its
-/// session (OMFLOW security code, GEVER token) stays alive under --watch;
-/// rebuilt when the account's settings change.
-struct Remotes {
-    connector: Connector,
-    password: Option<Password>,
-    by_account: HashMap<i64, (Account, Box<dyn Remote>)>,
-}
-
-impl Remotes {
-    fn get(&mut self, account: &Account) -> Result<&dyn Remote, ConnectError> {
-        let stale = self
-            .by_account
-            .get(&account.id)
-            .is_none_or(|(built_for, _)| built_for != account);
-        if stale {
-            let remote = self.connector.remote(account, self.password.clone())?;
-            self.by_account
-                .insert(account.id, (account.clone(), remote));
-        }
-        Ok(self.by_account[&account.id].1.as_ref())
-    }
-}
-
 async fn run_async(home: &Home, args: Args) -> anyhow::Result<()> {
     let mut replica = home.open_replica()?;
-    let mut remotes = Remotes {
-        connector: connector(home),
-        password: env_password(args.password_env.as_deref())?,
-        by_account: HashMap::new(),
-    };
+    let mut remotes = Remotes::new(
+        Arc::new(connector(home)),
+        env_password(args.password_env.as_deref())?,
+    );
     let chosen = chosen_accounts(&replica, &args.accounts)?;
     let notifier: Box<dyn Notifier> = if args.no_notify {
         Box::new(Silent)
     } else {
-        Box::new(DesktopNotifier)
+        Box::new(DesktopNotifier::default())
     };
     if !args.watch {
         let failures = sync_all(
@@ -227,7 +201,7 @@ async fn sync_all(
                     // The password may be changed meanwhile (`account passwd`):
                     // read it again next round.
                     SyncError::Auth(_) => {
-                        remotes.by_account.remove(&account.id);
+                        remotes.forget(account.id);
                     }
                     _ => {}
                 }

@@ -6,8 +6,10 @@
 //! The CLI and the desktop shell both go through here, so an account
 //! behaves the same wherever it is used.
 
+pub mod accounts;
 pub mod desktop;
 pub mod probe;
+pub mod remotes;
 pub mod secrets;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +23,7 @@ use tasklane_engine::{Engine, EngineError, LocalRemote, users};
 
 pub use desktop::DesktopNotifier;
 pub use probe::{Probe, probe};
+pub use remotes::Remotes;
 pub use secrets::{Keychain, MemorySecrets, SecretError, SecretStore};
 
 /// The account setting that names the account's keychain entry. It is a
@@ -59,6 +62,20 @@ impl Connector {
         Connector {
             engine_dir: engine_dir.into(),
             engine: Mutex::new(None),
+            secrets,
+        }
+    }
+
+    /// A connector whose local accounts use `engine`, already open (the
+    /// app's demo serves the same engine over HTTP).
+    pub fn with_engine(
+        engine_dir: impl Into<PathBuf>,
+        engine: Arc<Engine>,
+        secrets: Arc<dyn SecretStore>,
+    ) -> Self {
+        Connector {
+            engine_dir: engine_dir.into(),
+            engine: Mutex::new(Some(engine)),
             secrets,
         }
     }

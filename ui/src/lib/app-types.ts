@@ -1,56 +1,18 @@
 /**
  * The app-level types of the desktop shell (docs/app-api.md, "App-level
- * types"), written out by hand until `src-tauri` generates them into
- * `bindings/` with the same shape.
+ * types"), generated from `src-tauri/src/types.rs` by ts-rs into
+ * `bindings/` (a Rust test fails when they are stale). Re-exported here so
+ * the UI imports them from one place.
  */
-import type { Account } from "./bindings/Account";
-import type { Capabilities } from "./bindings/Capabilities";
-import type { Op } from "./bindings/Op";
-import type { OpRequest } from "./bindings/OpRequest";
-import type { Query } from "./bindings/Query";
-import type { SyncState } from "./bindings/SyncState";
-import type { TaskRow } from "./bindings/TaskRow";
-
-export type AppError = {
-  kind:
-    | "invalid"
-    | "not_found"
-    | "conflict"
-    | "corrupt"
-    | "storage"
-    | "auth"
-    | "offline"
-    | "remote"
-    | "keychain";
-  message: string;
-};
-
-export type TaskRelated = { parent: TaskRow | null; children: TaskRow[] };
-
-export type QueueItem = { account: string; taskId: number | null; request: OpRequest };
-export type QueueResult = { ok: Op } | { error: AppError };
-
-export type AccountStatus = {
-  account: Account;
-  capabilities: Capabilities | null; // null until the server was reached once
-  sync: SyncState; // watermark, last success, last error (+ kind)
-  online: boolean | null; // null: not tried yet
-  syncing: boolean;
-  queue: number; // ops pending or sending
-  attention: number; // ops failed or in conflict
-};
-
-export type AccountTest = { ok: boolean; message: string; tasks: number | null };
-
-export type SyncProgress = {
-  account: string;
-  phase: "pull" | "push" | "refresh";
-  done: number;
-  total: number | null;
-};
-
-export type SavedView = { id: string; name: string; query: Query; builtin: boolean };
-// Built-in ids: "inbox" (everything not final), "mine-open", "groups-unclaimed",
-// "overdue", "needs-attention". Their `name` is a translation key.
-
-export type Preferences = { language: "auto" | "en" | "zh-TW" | "de" | "ja" };
+export type { AccountStatus } from "./bindings/AccountStatus";
+export type { AccountTest } from "./bindings/AccountTest";
+export type { AppError } from "./bindings/AppError";
+export type { Preferences } from "./bindings/Preferences";
+export type { QueueItem } from "./bindings/QueueItem";
+export type { QueueResult } from "./bindings/QueueResult";
+export type { SavedView } from "./bindings/SavedView";
+export type { SyncProgress } from "./bindings/SyncProgress";
+export type { TaskRelated } from "./bindings/TaskRelated";
+// Built-in view ids: "inbox" (everything not final), "mine-open",
+// "groups-unclaimed", "overdue", "needs-attention". Their `name` is a
+// translation key.

@@ -25,7 +25,7 @@ use ts_rs::TS;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-pub use sql::{count, run};
+pub use sql::{all_ids, count, run};
 
 use crate::replica::TaskRow;
 

@@ -89,29 +89,51 @@ enum Plan {
 /// columns), then the rows for those ids, whose per-row pending counts would
 /// otherwise be computed for every matching row before the sort.
 pub fn run(conn: &Connection, q: &Query) -> Result<Vec<TaskRow>> {
+    let ids = select_ids(conn, q, q.start, q.count)?;
+    ids.into_iter().map(|id| tasks::row(conn, id)).collect()
+}
+
+/// The ids of every match of `q` in order (its paging ignored), at most
+/// `limit`: what a virtual list scrolls over, fetching rows only for what
+/// it shows.
+pub fn all_ids(conn: &Connection, q: &Query, limit: u32) -> Result<Vec<i64>> {
+    // The page size check is about rows; ids are cheap.
+    let unpaged = Query {
+        start: 0,
+        count: 1,
+        ..q.clone()
+    };
+    select_ids(conn, &unpaged, 0, limit)
+}
+
+fn select_ids(conn: &Connection, q: &Query, start: u32, count: u32) -> Result<Vec<i64>> {
     let order = order_sql(&q.order);
-    let ids = match plan(conn, q)? {
+    Ok(match plan(conn, q)? {
         Plan::Empty => Vec::new(),
         Plan::Sql(w) => {
             let sql = format!(
-                "SELECT t.id FROM tasks t WHERE {} ORDER BY {order} LIMIT {} OFFSET {}",
+                "SELECT t.id FROM tasks t WHERE {} ORDER BY {order} LIMIT {count} OFFSET {start}",
                 w.sql(),
-                q.count,
-                q.start
             );
             let mut stmt = conn.prepare_cached(&sql)?;
             stmt.query_map(params_from_iter(w.params.iter()), |r| r.get::<_, i64>(0))?
                 .collect::<rusqlite::Result<Vec<_>>>()?
         }
-        Plan::Common { w, fts, verify } => match walk(conn, &w, &order, &verify, q)? {
+        Plan::Common { w, fts, verify } => match walk(conn, &w, &order, &verify, start, count)? {
             Some(ids) => ids,
             None => {
                 let matches = search::matching_ids(conn, &fts, None)?;
-                filter_in_order(conn, &w, &order, q, matches.into_iter().collect())?
+                filter_in_order(
+                    conn,
+                    &w,
+                    &order,
+                    start,
+                    count,
+                    matches.into_iter().collect(),
+                )?
             }
         },
-    };
-    ids.into_iter().map(|id| tasks::row(conn, id)).collect()
+    })
 }
 
 /// Walks the rows in the requested order, checking each one's text, until
@@ -123,7 +145,8 @@ fn walk(
     w: &Where,
     order: &str,
     verify: &[String],
-    q: &Query,
+    start: u32,
+    count: u32,
 ) -> Result<Option<Vec<i64>>> {
     let hit = vec![search::SCAN_TERM_SQL; verify.len()].join(" AND ");
     let sql = format!(
@@ -136,11 +159,11 @@ fn walk(
     if !streams_in_order(conn, &sql, &params)? {
         return Ok(None);
     }
-    let budget = WALK_BUDGET + 20 * (q.start + q.count);
+    let budget = WALK_BUDGET.saturating_add(count.saturating_add(start).saturating_mul(20));
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query(params_from_iter(params.iter()))?;
     let (mut ids, mut examined, mut skipped) = (Vec::new(), 0u32, 0u32);
-    while ids.len() < q.count as usize {
+    while ids.len() < count as usize {
         let Some(row) = rows.next()? else { break };
         examined += 1;
         if examined > budget {
@@ -149,7 +172,7 @@ fn walk(
         if !row.get::<_, bool>(1)? {
             continue;
         }
-        if skipped < q.start {
+        if skipped < start {
             skipped += 1;
         } else {
             ids.push(row.get(0)?);
@@ -173,7 +196,8 @@ fn filter_in_order(
     conn: &Connection,
     w: &Where,
     order: &str,
-    q: &Query,
+    start: u32,
+    count: u32,
     matches: HashSet<i64>,
 ) -> Result<Vec<i64>> {
     let sql = format!(
@@ -183,13 +207,13 @@ fn filter_in_order(
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query(params_from_iter(w.params.iter()))?;
     let (mut ids, mut skipped) = (Vec::new(), 0u32);
-    while ids.len() < q.count as usize {
+    while ids.len() < count as usize {
         let Some(row) = rows.next()? else { break };
         let id: i64 = row.get(0)?;
         if !matches.contains(&id) {
             continue;
         }
-        if skipped < q.start {
+        if skipped < start {
             skipped += 1;
         } else {
             ids.push(id);

@@ -63,6 +63,19 @@ pub fn update_settings(
     Ok(())
 }
 
+/// Moves an account to another address of the same server (a new port,
+/// a renamed host); its tasks and ops stay, keyed on the account.
+pub fn set_base_url(tx: &Transaction<'_>, id: i64, base_url: &str) -> Result<()> {
+    let changed = tx.execute(
+        "UPDATE accounts SET base_url = ?2 WHERE id = ?1",
+        params![id, base_url],
+    )?;
+    if changed == 0 {
+        return Err(Error::AccountNotFound(id.to_string()));
+    }
+    Ok(())
+}
+
 /// Removes an account and, through the foreign keys, its tasks and ops.
 pub fn remove(tx: &Transaction<'_>, name: &str) -> Result<Account> {
     let account = get(tx, name)?;

@@ -119,6 +119,12 @@ impl Replica {
         query::run(&self.conn, q)
     }
 
+    /// The ids of all matches of a query in order, ignoring its paging, at
+    /// most `limit`.
+    pub fn ids(&self, q: &Query, limit: u32) -> Result<Vec<i64>> {
+        query::all_ids(&self.conn, q, limit)
+    }
+
     /// How many tasks a query matches, ignoring its paging.
     pub fn count(&self, q: &Query) -> Result<u64> {
         query::count(&self.conn, q)
