@@ -4,7 +4,7 @@
 source "$(dirname "$0")/lib/setup.sh"
 cd "$TASKLANE_ROOT"
 
-ensure_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+ensure_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${E2E_PACKAGES[@]}" dpkg-dev
 ensure_rust
 ensure_node
 ensure_python_requests
@@ -34,5 +34,12 @@ say "UI: type checks (svelte-check, strict)"
 
 say "UI: component tests"
 (cd ui && npm test --silent)
+
+say "end-to-end: the real app window (tests/e2e)"
+tests/e2e/run.sh
+
+say "packaging: the .deb (debug build) and what is in it"
+scripts/package.sh --debug
+tests/package/check-deb.sh target/debug/bundle/deb/tasklane_*_amd64.deb
 
 say "all checks passed in $((SECONDS - started)) s"

@@ -123,3 +123,16 @@ build_ui() {
   say "building the UI (ui/dist)"
   (cd "$TASKLANE_ROOT/ui" && npm run --silent build)
 }
+
+# ensure_tauri_driver: tauri-driver (the WebDriver front for Tauri apps),
+# built from crates.io into target/tools; sets TAURI_DRIVER_BIN.
+TAURI_DRIVER_VERSION=2.1.0
+ensure_tauri_driver() {
+  local root="$TASKLANE_ROOT/target/tools"
+  TAURI_DRIVER_BIN="$root/bin/tauri-driver"
+  if [ -x "$TAURI_DRIVER_BIN" ] && "$TAURI_DRIVER_BIN" --help >/dev/null 2>&1; then
+    return 0
+  fi
+  say "installing tauri-driver $TAURI_DRIVER_VERSION"
+  cargo install --quiet --locked --root "$root" tauri-driver --version "$TAURI_DRIVER_VERSION"
+}

@@ -223,7 +223,8 @@ async fn sync_one(
 
 /// Tells the UI what a run changed.
 fn announce(app: &App, report: &Report) {
-    let tasks_changed = report.inserted + report.updated + report.gone + report.removed;
+    let tasks_changed =
+        report.inserted + report.updated + report.gone + report.removed + report.refreshed;
     let ops_changed =
         report.applied + report.conflicts + report.failed + report.retrying + report.in_doubt;
     if tasks_changed + ops_changed > 0 {
@@ -239,7 +240,7 @@ fn progress(event: &Event) -> SyncProgress {
     match event {
         Event::Resolving { account, ops } => SyncProgress {
             account: account.clone(),
-            phase: SyncPhase::Refresh,
+            phase: SyncPhase::Push,
             done: 0,
             total: Some(count(*ops)),
         },
@@ -253,6 +254,12 @@ fn progress(event: &Event) -> SyncProgress {
             phase: SyncPhase::Pull,
             done: count(*tasks),
             total: total.map(|t| u32::try_from(t).unwrap_or(u32::MAX)),
+        },
+        Event::Refreshing { account, done, of } => SyncProgress {
+            account: account.clone(),
+            phase: SyncPhase::Refresh,
+            done: count(*done),
+            total: Some(count(*of)),
         },
         Event::Sending { account, done, of } => SyncProgress {
             account: account.clone(),

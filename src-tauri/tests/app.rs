@@ -150,6 +150,19 @@ fn the_demo_syncs_every_dialect_and_finds_chinese_japanese_and_german_text() {
                 status.account.name
             );
         }
+        // Every open task can be acted on offline: its offered actions
+        // were fetched with the first sync.
+        for task in run.in_account(&status.account.name) {
+            if !task.state.is_final() {
+                let detail = run.app.task_detail(task.id).unwrap();
+                assert!(
+                    detail.actions_fetched.is_some(),
+                    "{}: {}",
+                    status.account.name,
+                    task.title
+                );
+            }
+        }
         // The keychain entry's name is not shown to the UI.
         assert!(!status.account.settings.contains_key("keychain_entry"));
     }

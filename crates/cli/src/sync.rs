@@ -259,6 +259,12 @@ fn show(bar: &ProgressBar, event: &Event) {
             }
             bar.set_position(*tasks as u64);
         }
+        Event::Refreshing { account, done, of } => {
+            bar.set_prefix(account.clone());
+            bar.set_message("fetching task details");
+            bar.set_length(*of as u64);
+            bar.set_position(*done as u64);
+        }
         Event::Sending { account, done, of } => {
             bar.set_prefix(account.clone());
             bar.set_message("sending queued actions");

@@ -480,6 +480,27 @@ pub fn account_of(conn: &Connection, id: i64) -> Result<Account> {
     super::accounts::by_id(conn, account_id)
 }
 
+/// Open tasks of an account whose details (offered actions, comments,
+/// history) were never fetched or are older than the task's last change,
+/// most recently changed first: what a sync fetches so the user can act on
+/// them offline.
+pub fn needing_details(conn: &Connection, account_id: i64, limit: usize) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT remote_key FROM tasks
+         WHERE account_id = ?1 AND gone = 0 AND local_op IS NULL
+           AND state NOT IN ('closed', 'cancelled', 'skipped')
+           AND (actions_at IS NULL OR actions_at < synced_at)
+         ORDER BY synced_at DESC, id LIMIT ?2",
+    )?;
+    let keys = stmt
+        .query_map(
+            rusqlite::params![account_id, i64::try_from(limit).unwrap_or(i64::MAX)],
+            |r| r.get(0),
+        )?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(keys)
+}
+
 /// The actions the server last offered on a task, and when they were
 /// fetched (`None`: never, so nothing can be checked against them).
 pub fn offered_actions(conn: &Connection, id: i64) -> Result<(Vec<Action>, Option<String>)> {

@@ -53,6 +53,9 @@ pub struct Options {
     /// At most this many listing pages in one pull (a server that never
     /// stops paging is an error, not a hang).
     pub max_pages: usize,
+    /// At most this many tasks' details fetched per run (see
+    /// `Run::refresh`); the rest follow in later runs.
+    pub details_per_run: usize,
 }
 
 impl Default for Options {
@@ -60,6 +63,7 @@ impl Default for Options {
         Options {
             full_every: Duration::from_secs(6 * 3600),
             max_pages: 10_000,
+            details_per_run: 100,
         }
     }
 }
@@ -80,6 +84,12 @@ pub enum Event {
     },
     /// Sending queued ops.
     Sending {
+        account: String,
+        done: usize,
+        of: usize,
+    },
+    /// Fetching tasks' details (offered actions, comments, history).
+    Refreshing {
         account: String,
         done: usize,
         of: usize,
@@ -108,6 +118,8 @@ pub struct Report {
     /// Ops whose outcome is still unknown (left `sending` for the next run).
     pub in_doubt: usize,
     pub notifications: usize,
+    /// Tasks whose details (offered actions, comments, history) were fetched.
+    pub refreshed: usize,
 }
 
 /// Why an account's run stopped.
@@ -214,6 +226,7 @@ impl Run<'_> {
         }
         self.report.notifications = notifications.len();
         self.replay().await?;
+        self.refresh(options.details_per_run).await?;
         self.report.in_doubt = outbox::in_doubt(self.replica.conn(), self.account.id)?.len();
         Ok(())
     }
@@ -438,6 +451,42 @@ impl Run<'_> {
             first_sync,
             seen,
         ))
+    }
+
+    // ---- 4. refresh ------------------------------------------------------
+
+    /// Listings give a task's fields, not what it offers: fetches the
+    /// details (offered actions, comments, history) of open tasks that have
+    /// none yet or changed since, most recently changed first, so the user
+    /// can act on them — offline too. A task that cannot be fetched now is
+    /// tried again next run; losing the connection ends the refresh, not
+    /// the run (the pull and the replay are done).
+    async fn refresh(&mut self, limit: usize) -> Result<(), SyncError> {
+        let keys = tasks::needing_details(self.replica.conn(), self.account.id, limit)?;
+        for (done, key) in keys.iter().enumerate() {
+            (self.progress)(Event::Refreshing {
+                account: self.account.name.clone(),
+                done,
+                of: keys.len(),
+            });
+            match self.remote.fetch(key).await {
+                Ok(Some(record)) => {
+                    let account_id = self.account.id;
+                    self.replica.write(|tx| {
+                        tasks::upsert(tx, account_id, std::slice::from_ref(&record), now())
+                    })?;
+                    self.report.refreshed += 1;
+                }
+                // Gone from the user's view: the next full pull says so.
+                Ok(None) => {}
+                Err(e) if matches!(e.kind, RemoteErrorKind::Offline | RemoteErrorKind::Auth) => {
+                    break;
+                }
+                // Tried again next run.
+                Err(_) => {}
+            }
+        }
+        Ok(())
     }
 
     // ---- 3. replay --------------------------------------------------------

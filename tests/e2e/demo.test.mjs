@@ -1,0 +1,167 @@
+// The demo in the real app window: what a newcomer sees after
+// `scripts/run.sh`, driven through the UI like a user would.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+
+import { openApp, screenshot, until } from "./harness.mjs";
+
+let app;
+let browser;
+
+before(async () => {
+  app = await openApp(["--demo"]);
+  browser = app.browser;
+  // The first sync of every account fills the inbox.
+  await until(async () => (await rowTitles()).length >= 15, "the demo inbox", 60_000);
+});
+
+after(async () => {
+  await app?.stop();
+});
+
+async function rowTitles() {
+  return browser.execute(() =>
+    [...document.querySelectorAll('.inbox-body [role="row"] .cell-title')].map((e) => e.textContent.trim()),
+  );
+}
+
+async function search(text) {
+  const box = await browser.$('[data-testid="search-box"]');
+  await box.click();
+  // Select all and delete, as a user would (clearValue sends no input event).
+  await browser.keys(["Control", "a"]);
+  await browser.keys(["Backspace"]);
+  if (text) await box.addValue(text);
+}
+
+async function openTask(title) {
+  await until(async () => (await rowTitles()).some((t) => t.includes(title)), `a row "${title}"`);
+  const row = await browser.$(`//div[@role="row"][.//*[contains(@class,"cell-title")][contains(., "${title}")]]`);
+  await row.$(".cell-title").click();
+  await until(
+    async () => (await (await browser.$('[data-testid="task-title"]')).getText()).includes(title),
+    `the detail of "${title}"`,
+  );
+}
+
+/** Clicks an element once it is there. */
+async function click(selector) {
+  const element = await browser.$(selector);
+  await element.waitForClickable({ timeout: 15_000 });
+  await element.click();
+}
+
+async function queueLength() {
+  const text = await (await browser.$('[data-testid="status-queue"]')).getText();
+  return Number.parseInt(text, 10);
+}
+
+async function allSent() {
+  await until(async () => (await queueLength()) === 0, "the outbox to empty", 60_000);
+}
+
+test("the demo inbox shows tasks from the local account and every server dialect", async () => {
+  const accounts = await browser.execute(() =>
+    [...document.querySelectorAll('.inbox-body [role="row"] .cell-account')].map((e) => e.textContent.trim()),
+  );
+  for (const name of ["Personal", "GEVER Zürich", "OMFLOW 台北", "CSCIW 東京"]) {
+    assert.ok(accounts.includes(name), `${name} in ${accounts}`);
+  }
+  await screenshot(browser, "inbox");
+});
+
+test("searching in Chinese and in Japanese finds the tasks", async () => {
+  await search("請款");
+  await until(async () => {
+    const titles = await rowTitles();
+    return titles.length === 3 && titles.every((t) => t.includes("請款"));
+  }, "three 請款 tasks");
+  await screenshot(browser, "search-chinese");
+  await search("請求書");
+  await until(async () => {
+    const titles = await rowTitles();
+    return titles.length === 1 && titles[0].includes("作業者実行");
+  }, "the Hitachi task");
+  await search("");
+  await until(async () => (await rowTitles()).length >= 15, "the whole inbox again");
+});
+
+test("a comment with HTML and script is shown as text, runs nothing, and reaches GEVER", async () => {
+  await openTask("Vertrag mit Lieferant Huber AG");
+  const payload = `<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script> Bitte prüfen`;
+  const box = await browser.$('[data-testid="comment-box"]');
+  await box.setValue(payload);
+  await (await browser.$('[data-testid="comment-submit"]')).click();
+  const comment = await until(async () => {
+    for (const c of await browser.$$('[data-testid="comment"]')) {
+      if ((await c.getText()).includes("Bitte prüfen")) return c;
+    }
+    return null;
+  }, "the new comment");
+  assert.ok((await comment.getText()).includes(payload), await comment.getText());
+  assert.equal((await comment.$$("img")).length, 0);
+  assert.equal(await browser.execute(() => window.__pwned), null);
+  await allSent();
+  await until(async () => (await comment.$$('[data-testid="comment-pending"]')).length === 0, "the comment confirmed");
+  await screenshot(browser, "task-detail");
+});
+
+test("accepting a GEVER task queues the transition and the server applies it", async () => {
+  await openTask("Stellungnahme zum Baugesuch Müller");
+  await click('[data-action="task-transition-open-in-progress"]');
+  const submit = await browser.$('[data-testid="action-submit"]');
+  if (await submit.isExisting()) await submit.click();
+  await allSent();
+  await until(async () => {
+    const row = await browser.$(`//div[@role="row"][.//*[contains(., "Stellungnahme zum Baugesuch")]]`);
+    return (await row.getText()).includes("In progress");
+  }, "the task in progress");
+});
+
+test("an OMFLOW quick action and a form push are sent", async () => {
+  await openTask("辦公用品請款單");
+  await click('[data-action="action1"]');
+  const submit = await browser.$('[data-testid="action-submit"]');
+  if (await submit.isExisting()) await submit.click();
+  await allSent();
+  // The ticket moved on to its next stop: no longer the user's.
+  await until(async () => !(await rowTitles()).some((t) => t.includes("辦公用品請款單")), "the ticket to move on");
+  await openTask("客戶合約變更申請");
+  await click('[data-action="push"]');
+  const form = await browser.$('[data-testid="action-form"]');
+  await form.waitForExist();
+  // The form refuses to send without its required fields.
+  await (await browser.$('[data-testid="action-submit"]')).click();
+  assert.ok((await browser.$$('[data-testid="field-error"], [aria-invalid="true"]')).length > 0, "required fields flagged");
+  for (const input of await form.$$('[aria-required="true"]')) {
+    if (!(await input.getValue())) await input.setValue("12000");
+  }
+  await screenshot(browser, "omflow-push");
+  await (await browser.$('[data-testid="action-submit"]')).click();
+  await allSent();
+  await until(async () => !(await rowTitles()).some((t) => t.includes("客戶合約變更申請")), "the pushed ticket to move on");
+  const failed = await browser.execute(() => document.querySelectorAll('[data-state="failed"], [data-state="conflict"]').length);
+  assert.equal(failed, 0);
+});
+
+test("claim next takes an item from a Hitachi lane", async () => {
+  const before = (await rowTitles()).length;
+  await (await browser.$('[data-testid="claim-next"]')).click();
+  const choices = await browser.$$('[data-testid="claim-choice"]');
+  for (const choice of choices) {
+    if ((await choice.getText()).includes("CSCIW")) {
+      await choice.click();
+      break;
+    }
+  }
+  await allSent();
+  await until(async () => (await rowTitles()).length > before, "the claimed item in the inbox", 30_000);
+});
+
+test("the outbox and the accounts have their views", async () => {
+  await (await browser.$('[data-testid="outbox-button"]')).click();
+  await screenshot(browser, "outbox");
+  await (await browser.$('[data-testid="accounts-button"]')).click();
+  await until(async () => (await browser.$$('[data-testid="account-card"]')).length === 4, "four accounts");
+  await screenshot(browser, "accounts");
+});
