@@ -83,10 +83,13 @@ impl SecretStore for DemoSecrets {
     }
 }
 
-/// The running demo: the server stops when this is dropped.
+/// The running demo: its server (when it started one) stops when this is
+/// dropped.
 #[derive(Debug)]
 pub struct Demo {
-    pub server: Background,
+    pub server: Option<Background>,
+    /// Where the demo accounts reach the server.
+    pub url: String,
     pub connector: Arc<Connector>,
 }
 
@@ -97,21 +100,34 @@ fn failed(what: &str, e: impl std::fmt::Display) -> AppError {
 /// Opens (and on first use fills) the demo engine in `home`, serves it,
 /// and points the demo accounts in `home`'s replica at it. Run again, it
 /// keeps everything done so far and only moves the accounts to the new
-/// port.
-pub fn start(home: &Path) -> AppResult<Demo> {
+/// port. With `server` (a running `tasklane serve --demo`), the accounts
+/// use that server instead — one that can be stopped and started again
+/// while the app runs, to see it work offline.
+pub fn start(home: &Path, server: Option<&str>) -> AppResult<Demo> {
     let engine_dir = home.join("engine");
     let engine =
         Arc::new(Engine::open(&engine_dir).map_err(|e| failed("cannot open the engine", e))?);
     if demo::is_empty(&engine).map_err(|e| failed("cannot read the engine", e))? {
         demo::load(&engine).map_err(|e| failed("cannot load the demo data", e))?;
     }
-    let server = Background::start(engine.clone(), ServerConfig::default())
-        .map_err(|e| failed("cannot start the server", e))?;
+    let (server, url) = match server {
+        Some(url) => (None, url.to_string()),
+        None => {
+            let started = Background::start(engine.clone(), ServerConfig::default())
+                .map_err(|e| failed("cannot start the server", e))?;
+            let url = started.url();
+            (Some(started), url)
+        }
+    };
     let secrets: Arc<dyn SecretStore> = Arc::new(DemoSecrets::default());
     let connector = Arc::new(Connector::with_engine(engine_dir, engine, secrets));
     let mut replica = Replica::open(&home.join(REPLICA_FILE))?;
-    set_up_accounts(&mut replica, &connector, &server.url())?;
-    Ok(Demo { server, connector })
+    set_up_accounts(&mut replica, &connector, &url)?;
+    Ok(Demo {
+        server,
+        url,
+        connector,
+    })
 }
 
 fn set_up_accounts(replica: &mut Replica, connector: &Connector, root: &str) -> AppResult<()> {

@@ -27,6 +27,10 @@ pub struct Args {
     /// account and one account per server dialect.
     #[arg(long)]
     pub demo: bool,
+    /// With --demo: use this running `tasklane serve --demo` (its root URL)
+    /// instead of starting a server inside the app.
+    #[arg(long, value_name = "URL", requires = "demo")]
+    pub server: Option<String>,
     /// Seconds between background syncs of each account.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(5..=86_400))]
     pub sync_interval: u64,
@@ -124,8 +128,8 @@ pub fn run(args: Args) -> Result<(), String> {
     init_logging();
     let home = home(&args);
     let demo = if args.demo {
-        let demo = demo::start(&home).map_err(|e| e.message)?;
-        tracing::info!("demo server at {}", demo.server.url());
+        let demo = demo::start(&home, args.server.as_deref()).map_err(|e| e.message)?;
+        tracing::info!("demo server at {}", demo.url);
         Some(demo)
     } else {
         None

@@ -42,7 +42,7 @@ struct Running {
 
 fn demo_app() -> Running {
     let home = tempfile::tempdir().unwrap();
-    let demo = demo::start(home.path()).unwrap();
+    let demo = demo::start(home.path(), None).unwrap();
     let events = Arc::new(Recorded::default());
     let app = App::open(home.path(), demo.connector.clone(), events.clone()).unwrap();
     let heard = Arc::new(Recording::default());
