@@ -17,6 +17,8 @@ import { openApp, root, screenshot, until } from "./harness.mjs";
 const cli = process.env.TASKLANE_CLI ?? path.join(root, "target/debug/tasklane");
 // The other device: a tasklane home whose engine is the server's data.
 const other = mkdtempSync(path.join(tmpdir(), "tasklane-e2e-other-"));
+// A server-side title carrying markup: it must be shown as text.
+const NEW_TITLE = `Rückfrage <img src=x onerror="window.__pwned=3"> Gemeindeschreiber`;
 let server;
 let url;
 let app;
@@ -131,7 +133,7 @@ test("back online, the queued actions are applied once, and the one another devi
   const id = String((listed.tasks ?? listed)[0].id);
   tasklane("do", id, "task-transition-open-in-progress");
   tasklane(
-    "create", "--account", "anna", "--title", "Rückfrage Gemeindeschreiber",
+    "create", "--account", "anna", "--title", NEW_TITLE,
     "--assignee", "hans.muster", "--process", "ordnungssystem/finanzen/dossier-2",
   );
   tasklane("sync", "--no-notify");
@@ -163,15 +165,19 @@ test("back online, the queued actions are applied once, and the one another devi
   // The new assignment was announced on the bus...
   const notified = await until(() => {
     const calls = bus("--method", "org.freedesktop.DBus.Mock.GetCalls");
-    return calls !== callsBefore && calls.includes("Rückfrage Gemeindeschreiber") ? calls : null;
+    return calls !== callsBefore && calls.includes("Gemeindeschreiber") ? calls : null;
   }, "the Notify call", 30_000);
   const ids = [...notified.matchAll(/'Notify'/g)].length;
   // ... and clicking it (the daemon says "default" was invoked) opens it.
   bus("--method", "org.freedesktop.DBus.Mock.EmitSignal", "org.freedesktop.Notifications",
     "ActionInvoked", "us", `[<uint32 ${ids}>, <'default'>]`);
   await until(
-    async () => (await (await browser.$('[data-testid="task-title"]')).getText()).includes("Rückfrage Gemeindeschreiber"),
+    async () => (await (await browser.$('[data-testid="task-title"]')).getText()) === NEW_TITLE,
     "the notified task opened",
   );
+  // Its title is text everywhere: in the inbox row and the detail.
+  assert.ok((await rowTitles()).includes(NEW_TITLE));
+  assert.equal(await browser.execute(() => document.querySelectorAll(".inbox-body img, .task-title img").length), 0);
+  assert.equal(await browser.execute(() => window.__pwned), null);
   await screenshot(browser, "opened-from-notification");
 });

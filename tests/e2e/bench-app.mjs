@@ -1,0 +1,118 @@
+// Cold start of the app to an interactive inbox, and the resident memory of
+// its whole process tree (the app and WebKit's processes) while scrolling,
+// on a home of N tasks next to — in the same run — an empty home (the
+// baseline: what the window costs with nothing in it).
+// Usage (scripts/bench-app.sh runs it): node bench-app.mjs HOME_FULL HOME_EMPTY
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+import { openApp, root, until } from "./harness.mjs";
+
+const [full, empty] = process.argv.slice(2);
+const runs = Number(process.env.TASKLANE_BENCH_RUNS ?? 3);
+
+/** Every process below `pid` (not `pid` itself). */
+function descendants(pid) {
+  const children = new Map();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out = [];
+  const walk = (p) => {
+    for (const c of children.get(p) ?? []) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+function comm(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  } catch {
+    return "";
+  }
+}
+
+/** Resident memory (MiB) of the app and the WebKit processes it started. */
+function appTreeRss() {
+  const drivers = new Set(["tauri-driver", "WebKitWebDriver"]);
+  let kib = 0;
+  const counted = [];
+  for (const pid of descendants(process.pid)) {
+    const name = comm(pid);
+    if (drivers.has(name) || name === "node" || name.startsWith("xvfb") || name === "Xvfb") continue;
+    if (!/tasklane|WebKit/i.test(name)) continue;
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, "utf8");
+      const rss = status.match(/VmRSS:\s+(\d+) kB/);
+      if (rss) {
+        kib += Number(rss[1]);
+        counted.push(name);
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return { mib: kib / 1024, processes: counted };
+}
+
+async function measure(home) {
+  const started = performance.now();
+  const app = await openApp(["--sync-interval", "86400"], home);
+  const { browser } = app;
+  try {
+    await until(
+      async () => browser.execute(() => document.querySelectorAll('.inbox-body [role="row"] .cell-title').length > 0 || document.querySelector('[data-testid="empty-inbox"]') !== null),
+      "an interactive inbox",
+      120_000,
+    );
+    const startMs = performance.now() - started;
+    // Scroll through the list, as a user flinging it, and take the peak.
+    let peak = appTreeRss();
+    for (let i = 1; i <= 20; i++) {
+      await browser.execute((f) => {
+        const body = document.querySelector(".inbox-body");
+        if (body) body.scrollTop = body.scrollHeight * f;
+      }, i / 20);
+      await new Promise((r) => setTimeout(r, 100));
+      const now = appTreeRss();
+      if (now.mib > peak.mib) peak = now;
+    }
+    const rows = await browser.execute(() => document.querySelectorAll('.inbox-body [role="row"]').length);
+    return { startMs, rssMiB: peak.mib, processes: peak.processes, rowsRendered: rows };
+  } finally {
+    await app.stop();
+  }
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const result = {};
+for (const [name, home] of [["empty", empty], ["full", full]]) {
+  const samples = [];
+  for (let i = 0; i < runs; i++) samples.push(await measure(home));
+  result[name] = {
+    start_ms: median(samples.map((s) => s.startMs)),
+    rss_mib: median(samples.map((s) => s.rssMiB)),
+    rows_rendered: samples[0].rowsRendered,
+    processes: samples[0].processes,
+  };
+}
+result.start_ratio = result.full.start_ms / result.empty.start_ms;
+result.rss_ratio = result.full.rss_mib / result.empty.rss_mib;
+const out = path.join(root, "target/bench-summary");
+mkdirSync(out, { recursive: true });
+writeFileSync(path.join(out, "app.json"), JSON.stringify(result, null, 2));
+console.log(JSON.stringify(result, null, 2));
