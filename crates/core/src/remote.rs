@@ -86,6 +86,11 @@ pub enum Applied {
     No,
     /// The server's state does not tell; the reason, for the user.
     Unknown(String),
+    /// A claim (allocation): the items the user was given since the op was
+    /// queued, oldest first. Other claims queued with it may have taken
+    /// some of them; the sync engine knows which, and the op took effect
+    /// exactly when one is left over.
+    Claimed(Vec<Outcome>),
 }
 
 /// A failure talking to a server, classified for the sync engine.

@@ -505,13 +505,15 @@ async fn the_list_extension_pages_by_offset_over_my_items_and_my_lanes() {
     let claim = op(allocate(), None);
     assert_eq!(
         client.applied(&claim, None).await.unwrap(),
-        Applied::No,
+        Applied::Claimed(vec![]),
         "an older item is not this claim's"
     );
     client.execute(&claim, None).await.unwrap();
-    assert!(
-        matches!(client.applied(&claim, None).await.unwrap(), Applied::Yes(o) if o.key.as_deref() == Some("5004:1"))
-    );
+    let Applied::Claimed(items) = client.applied(&claim, None).await.unwrap() else {
+        panic!("a claim is answered with the items claimed since");
+    };
+    let keys: Vec<_> = items.iter().map(|o| o.key.as_deref()).collect();
+    assert_eq!(keys, [Some("5004:1")]);
 }
 
 #[tokio::test]

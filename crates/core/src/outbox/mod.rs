@@ -353,7 +353,7 @@ pub fn queue(
     }
     let op_id = Uuid::new_v4();
     let (task_id, base) = match (&request, task_id) {
-        (OpRequest::Allocate { .. }, None) => (None, None),
+        (OpRequest::Allocate { .. }, None) => (None, Some(held(tx, account_id)?)),
         (OpRequest::Allocate { .. }, Some(_)) => {
             return Err(Error::InvalidOp(
                 "a claim is made for an account, not for a task".into(),
@@ -641,6 +641,53 @@ pub fn in_doubt(conn: &Connection, account_id: i64) -> Result<Vec<Op>> {
     Ok(ops)
 }
 
+/// A claim's base: the keys of the tasks the user held when it was
+/// queued. None of them can be what the claim took, which tells a claim in
+/// doubt apart from work the user already had.
+fn held(tx: &Transaction<'_>, account: i64) -> Result<serde_json::Value> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT t.remote_key FROM tasks t JOIN accounts a ON a.id = t.account_id
+         WHERE t.account_id = ?1 AND t.assignee = a.user_name AND t.gone = 0",
+    )?;
+    let keys = stmt
+        .query_map([account], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(serde_json::json!({ "held": keys }))
+}
+
+/// What a claim in doubt cannot have taken: the items the user held when
+/// it was queued (its base) and those `account`'s other done claims took.
+pub fn not_claimed_by(conn: &Connection, op: &Op) -> Result<std::collections::HashSet<String>> {
+    let mut taken = claimed_keys(conn, op.account_id, &op.op_id.to_string())?;
+    if let Some(held) = op
+        .base
+        .as_ref()
+        .and_then(|b| b.get("held"))
+        .and_then(|h| h.as_array())
+    {
+        taken.extend(held.iter().filter_map(|k| k.as_str().map(str::to_string)));
+    }
+    Ok(taken)
+}
+
+/// The keys of the items `account`'s done claims (allocations) took,
+/// other than `except`'s.
+fn claimed_keys(
+    conn: &Connection,
+    account: i64,
+    except: &str,
+) -> Result<std::collections::HashSet<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT result_key FROM outbox
+         WHERE account_id = ?1 AND kind = 'allocate' AND state = 'done'
+           AND result_key IS NOT NULL AND op_id != ?2",
+    )?;
+    let keys = stmt
+        .query_map(params![account, except], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(keys)
+}
+
 /// What else changes with a state change.
 #[derive(Debug, Default)]
 struct Change {
@@ -649,6 +696,7 @@ struct Change {
     clear_error: bool,
     not_before: Option<Timestamp>,
     result: Option<serde_json::Value>,
+    result_key: Option<String>,
     request: Option<OpRequest>,
 }
 
@@ -693,7 +741,7 @@ fn set_state(
     tx.execute(
         "UPDATE outbox SET state = ?2, attempts = attempts + ?3, error_kind = ?4, last_error = ?5,
             not_before = ?6, result = coalesce(?7, result), payload = ?8, effect = ?9,
-            updated_at = ?10
+            updated_at = ?10, result_key = coalesce(?11, result_key)
          WHERE seq = ?1",
         params![
             op.seq,
@@ -706,6 +754,7 @@ fn set_state(
             payload,
             effect,
             format_ts(now),
+            change.result_key,
         ],
     )?;
     if let Some(task_id) = op.task_id {
@@ -733,6 +782,7 @@ pub fn mark_done(
     tx: &Transaction<'_>,
     op: &str,
     result: Option<serde_json::Value>,
+    key: Option<&str>,
     now: Timestamp,
 ) -> Result<Op> {
     set_state(
@@ -741,6 +791,7 @@ pub fn mark_done(
         OpState::Done,
         Change {
             result,
+            result_key: key.map(str::to_string),
             clear_error: true,
             ..Change::default()
         },

@@ -244,6 +244,7 @@ fn finishing_an_op_removes_its_effect_and_failures_ask_for_attention() {
                 tx,
                 &id,
                 Some(json!({"review_state": "task-state-in-progress"})),
+                None,
                 now(),
             )
         })

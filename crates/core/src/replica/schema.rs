@@ -17,9 +17,10 @@ use crate::error::{Error, Result, is_corruption};
 /// "TLRP" — stamped into the SQLite header of every replica.
 pub const APPLICATION_ID: i32 = 0x544C_5250;
 
-const MIGRATION_SQL: &[&str] = &[include_str!(
-    "../../../../migrations/replica/0001_initial.sql"
-)];
+const MIGRATION_SQL: &[&str] = &[
+    include_str!("../../../../migrations/replica/0001_initial.sql"),
+    include_str!("../../../../migrations/replica/0002_claimed_keys.sql"),
+];
 
 /// The schema version this build writes.
 pub const LATEST_VERSION: i64 = MIGRATION_SQL.len() as i64;

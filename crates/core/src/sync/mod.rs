@@ -294,12 +294,26 @@ impl Run<'_> {
             Err(e) => return self.leave_in_doubt(e),
         };
         let op_ref = op.op_id.to_string();
+        let answer = match answer {
+            Applied::Claimed(items) => {
+                let taken = match outbox::not_claimed_by(self.replica.conn(), op) {
+                    Ok(t) => t,
+                    Err(e) => return Next::Stop(e.into()),
+                };
+                items
+                    .into_iter()
+                    .find(|item| item.key.as_ref().is_some_and(|k| !taken.contains(k)))
+                    .map_or(Applied::No, Applied::Yes)
+            }
+            other => other,
+        };
         let at = now();
         let settled = match answer {
             Applied::Yes(outcome) => {
                 return self.finish(op, outcome).await;
             }
-            Applied::No => self.replica.write(|tx| {
+            // (A claim was already resolved to Yes or No above.)
+            Applied::No | Applied::Claimed(_) => self.replica.write(|tx| {
                 outbox::reschedule(
                     tx,
                     &op_ref,
@@ -653,7 +667,7 @@ impl Run<'_> {
         let is_create = op.kind == OpKind::CreateTask;
         let adopted = match self.replica.write(|tx| {
             let at = now();
-            outbox::mark_done(tx, &op_ref, Some(result), at)?;
+            outbox::mark_done(tx, &op_ref, Some(result), new_key.as_deref(), at)?;
             match (is_create, task_id, &new_key) {
                 (true, Some(id), Some(key)) => tasks::adopt_placeholder(tx, id, key).map(Some),
                 _ => Ok(task_id),

@@ -380,8 +380,11 @@ impl HitachiClient {
     ///   is ready again. reassign: its participant is the target. take
     ///   (reassign-and-perform): it is performing and ours. (The server
     ///   itself treats these PUTs as idempotent, so "no" is safe to resend.)
-    /// - allocate: an item performing for us that started after the op was
-    ///   queued, found through the listing; unknown where there is none.
+    /// - allocate: every item performing for us that started after the op
+    ///   was queued (found through the listing), as `Applied::Claimed`: the
+    ///   sync engine takes away those the user already held and those other
+    ///   claims took, and the claim took effect if one is left
+    ///   (decisions/0009). Unknown where the server has no item list.
     async fn applied_op(&self, op: &Op, task: Option<&TaskRecord>) -> Result<Applied, RemoteError> {
         if self.http.idempotency_keys() {
             return Ok(Applied::Unknown(RESEND_SAFE.into()));
@@ -402,23 +405,27 @@ impl HitachiClient {
                         "this server has no work-item list, so a claim cannot be looked up".into(),
                     ));
                 };
-                let found = items.iter().find(|i| {
-                    i.participant == who
-                        && match (
-                            since,
-                            i.start_date.as_ref().and_then(|d| d.to_timestamp(&self.tz)),
-                        ) {
-                            (Some(since), Some(at)) => at >= since,
-                            _ => false,
-                        }
-                });
-                Ok(match found {
-                    Some(item) => Applied::Yes(Outcome {
-                        result: serde_json::to_value(item).unwrap_or_default(),
-                        key: Some(normalize::key_of(item)),
-                    }),
-                    None => Applied::No,
-                })
+                // Every item given to the user since the op was queued:
+                // other claims queued with this one may have taken some
+                // of them, which only the sync engine knows.
+                let mut claimed: Vec<(jiff::Timestamp, &WorkItem)> = items
+                    .iter()
+                    .filter(|i| i.participant == who)
+                    .filter_map(|i| {
+                        let at = i.start_date.as_ref()?.to_timestamp(&self.tz)?;
+                        (at >= since?).then_some((at, i))
+                    })
+                    .collect();
+                claimed.sort_by_key(|(at, i)| (*at, i.id));
+                Ok(Applied::Claimed(
+                    claimed
+                        .into_iter()
+                        .map(|(_, item)| Outcome {
+                            result: serde_json::to_value(item).unwrap_or_default(),
+                            key: Some(normalize::key_of(item)),
+                        })
+                        .collect(),
+                ))
             }
             OpRequest::Transition {
                 transition, params, ..
