@@ -49,6 +49,7 @@ function comm(pid) {
 function appTreeRss() {
   const drivers = new Set(["tauri-driver", "WebKitWebDriver"]);
   let kib = 0;
+  let pssKib = 0;
   const counted = [];
   for (const pid of descendants(process.pid)) {
     const name = comm(pid);
@@ -57,15 +58,19 @@ function appTreeRss() {
     try {
       const status = readFileSync(`/proc/${pid}/status`, "utf8");
       const rss = status.match(/VmRSS:\s+(\d+) kB/);
+      // PSS shares pages mapped by several processes (WebKit's libraries)
+      // out among them, so the tree's sum counts each page once.
+      const pss = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8").match(/^Pss:\s+(\d+) kB/m);
       if (rss) {
         kib += Number(rss[1]);
+        pssKib += pss ? Number(pss[1]) : Number(rss[1]);
         counted.push(name);
       }
     } catch {
       // gone meanwhile
     }
   }
-  return { mib: kib / 1024, processes: counted };
+  return { mib: kib / 1024, pssMib: pssKib / 1024, processes: counted };
 }
 
 async function measure(home) {
@@ -91,7 +96,7 @@ async function measure(home) {
       if (now.mib > peak.mib) peak = now;
     }
     const rows = await browser.execute(() => document.querySelectorAll('.inbox-body [role="row"]').length);
-    return { startMs, rssMiB: peak.mib, processes: peak.processes, rowsRendered: rows };
+    return { startMs, rssMiB: peak.mib, pssMiB: peak.pssMib, processes: peak.processes, rowsRendered: rows };
   } finally {
     await app.stop();
   }
@@ -106,12 +111,14 @@ for (const [name, home] of [["empty", empty], ["full", full]]) {
   result[name] = {
     start_ms: median(samples.map((s) => s.startMs)),
     rss_mib: median(samples.map((s) => s.rssMiB)),
+    pss_mib: median(samples.map((s) => s.pssMiB)),
     rows_rendered: samples[0].rowsRendered,
     processes: samples[0].processes,
   };
 }
 result.start_ratio = result.full.start_ms / result.empty.start_ms;
 result.rss_ratio = result.full.rss_mib / result.empty.rss_mib;
+result.pss_ratio = result.full.pss_mib / result.empty.pss_mib;
 const out = path.join(root, "target/bench-summary");
 mkdirSync(out, { recursive: true });
 writeFileSync(path.join(out, "app.json"), JSON.stringify(result, null, 2));
