@@ -319,6 +319,33 @@ fn an_expired_omflow_security_code_mid_sync_is_renewed_and_the_work_log_sent_onc
     let heard = Recording::default();
     let first = device.sync(remote.as_ref(), &heard);
     assert!(first.pulled > 0, "{first:?}");
+    // The list's user and department numbers arrive as names: his own
+    // tasks carry his login name, group work the department's name.
+    let named: Vec<(Option<String>, Option<String>)> = {
+        let mut stmt = device
+            .replica
+            .conn()
+            .prepare("SELECT assignee, group_name FROM tasks")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    assert!(
+        named
+            .iter()
+            .any(|(a, _)| a.as_deref() == Some("wang.xiaoming")),
+        "{named:?}"
+    );
+    for (assignee, group) in &named {
+        for name in [assignee, group].into_iter().flatten() {
+            assert!(
+                name.parse::<i64>().is_err(),
+                "a number, not a name: {named:?}"
+            );
+        }
+    }
     let task = device.tasks()[0].0;
     let op = device.queue(Some(task), comment("已電話聯絡廠商"));
     // The code the client holds expires (OMFLOW: 5 minutes idle).

@@ -51,6 +51,9 @@ struct Stub {
     form_extension: bool,
     announce_idempotency: bool,
     list_failure: Option<String>,
+    /// Serve the user directory and the departments.
+    directory: bool,
+    directory_requests: u32,
 }
 
 type Shared = Arc<Mutex<Stub>>;
@@ -136,6 +139,28 @@ fn answer(s: &mut Stub, path: &str, headers: &HeaderMap, body: &[u8]) -> Value {
     ];
     let edit = path.strip_prefix("/rest/flowmanage/api/omdata/edit/");
     let form = path.strip_prefix("/rest/tasklane/api/form/");
+    let directory = [
+        "/rest/accounts/api/user/list/",
+        "/rest/accounts/api/group/list/",
+    ];
+    if directory.contains(&path) && s.directory {
+        s.directory_requests += 1;
+        // As OMFLOW's docs show them: ids as numbers, more columns than read.
+        return if path.contains("/user/") {
+            envelope(
+                json!(200),
+                "查詢成功。",
+                json!([{"id": 1, "username": "admin", "nick_name": "系統管理員", "email": "", "ad_no": ""},
+                       {"id": 5, "username": "amy", "nick_name": "Amy Lin", "email": "amy@example.tw", "ad_no": "A005"}]),
+            )
+        } else {
+            envelope(
+                json!(200),
+                "查詢成功。",
+                json!([{"id": 1, "group_no": "G001", "display_name": "資訊部", "parent_group_id": null, "description": ""}]),
+            )
+        };
+    }
     if !known.contains(&path) && edit.is_none() && !(form.is_some() && s.form_extension) {
         return envelope(json!(403), "URL錯誤，請確認後重新發送請求。", Value::Null);
     }
@@ -347,6 +372,39 @@ async fn a_full_listing_pages_with_limit_as_an_end_index_and_explicit_order() {
             .all(|r| r["omflow_restapi"] == json!(1))
     );
     assert_eq!(watermark.as_deref(), Some("2020-07-07T13:50:15.589"));
+}
+
+#[tokio::test]
+async fn user_and_department_numbers_are_named_from_the_directory_when_the_server_gives_it() {
+    // Without the lists (the stub refuses them as an unknown URL) the
+    // numbers stay, and the listing works all the same.
+    let stub = stub_with(1);
+    let (_server, client) = start(&stub).await;
+    let page = client.list_page(&ListMode::Full, None).await.unwrap();
+    assert_eq!(page.tasks[0].group.as_deref(), Some("1"));
+
+    let stub = stub_with(3);
+    {
+        let mut s = stub.lock().unwrap();
+        s.directory = true;
+    }
+    let (_server, client) = start(&stub).await;
+    let page = client.list_page(&ListMode::Full, None).await.unwrap();
+    assert!(
+        page.tasks
+            .iter()
+            .all(|t| t.group.as_deref() == Some("資訊部")),
+        "{:?}",
+        page.tasks.iter().map(|t| &t.group).collect::<Vec<_>>()
+    );
+    // Loaded once, not per page or per fetch.
+    client.list_page(&ListMode::Full, None).await.unwrap();
+    client.fetch(&key(1)).await.unwrap();
+    assert_eq!(
+        stub.lock().unwrap().directory_requests,
+        2,
+        "one user page, one department list"
+    );
 }
 
 #[tokio::test]

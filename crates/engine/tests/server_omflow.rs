@@ -651,3 +651,75 @@ async fn a_request_whose_fields_do_not_fit_is_refused_whole() {
     );
     assert_eq!(o.snapshot(), before);
 }
+
+#[tokio::test]
+async fn the_user_directory_and_departments_name_the_numbers_of_the_mission_list() {
+    let o = Omflow::demo();
+    let code = o.code("wang.xiaoming").await;
+    let env = o
+        .post(
+            MY_MISSION,
+            &json!({"security": code, "omflow_restapi": 1, "order_columns": ["id"], "start": 0, "limit": 50}),
+        )
+        .await;
+    let rows = env["result"].as_array().unwrap().clone();
+
+    let env = o
+        .post(
+            "/rest/accounts/api/user/list/",
+            &json!({"security": code, "omflow_restapi": 1, "start": 0, "limit": 500}),
+        )
+        .await;
+    expect(&env, 200, msg::LISTED);
+    let users = env["result"].as_array().unwrap();
+    let wang = users
+        .iter()
+        .find(|u| u["username"] == "wang.xiaoming")
+        .expect("he is in the directory");
+    assert_eq!(wang["nick_name"], "王小明");
+    assert!(
+        rows.iter().any(|r| r["assignee_id"] == wang["id"]),
+        "his rows carry his number"
+    );
+    // `limit` is an end index, as in every OMFLOW list.
+    let env = o
+        .post(
+            "/rest/accounts/api/user/list/",
+            &json!({"security": code, "omflow_restapi": 1, "start": 1, "limit": 3}),
+        )
+        .await;
+    assert_eq!(env["result"].as_array().unwrap().len(), 2);
+
+    let env = o
+        .post(
+            "/rest/accounts/api/group/list/",
+            &json!({"security": code, "omflow_restapi": 1, "org_no": [], "org_name": []}),
+        )
+        .await;
+    expect(&env, 200, msg::LISTED);
+    let groups = env["result"].as_array().unwrap();
+    for row in rows.iter().filter(|r| !r["assign_group_id"].is_null()) {
+        assert!(
+            groups.iter().any(|g| g["id"] == row["assign_group_id"]),
+            "every group number is a department: {row}"
+        );
+    }
+    let env = o
+        .post(
+            "/rest/accounts/api/group/list/",
+            &json!({"security": code, "omflow_restapi": 1, "org_name": ["財務部"]}),
+        )
+        .await;
+    let named = env["result"].as_array().unwrap();
+    assert_eq!(named.len(), 1);
+    assert_eq!(named[0]["group_no"], "finance");
+
+    // Only for signed-in callers.
+    let env = o
+        .post(
+            "/rest/accounts/api/user/list/",
+            &json!({"security": "not-a-code", "omflow_restapi": 1}),
+        )
+        .await;
+    expect(&env, 403, msg::CODE_WRONG);
+}

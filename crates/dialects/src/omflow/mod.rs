@@ -13,6 +13,7 @@
 //! `'NoneType' object has no attribute 'objects'`; exactly that failure
 //! means "no tasks".
 
+mod directory;
 pub mod normalize;
 mod ops;
 mod session;
@@ -35,11 +36,13 @@ use crate::classify::{self, Effect};
 use crate::config::{ClientConfig, ConfigError};
 use crate::servertime::ServerTime;
 use crate::transport::Http;
+use directory::Directory;
 use normalize::Key;
 use session::{EMPTY_LIST_QUIRK, Session, check};
 use wire::{
-    Condition, FormDefinition, FormDefinitionRequest, MissionListRequest, MissionRow, RESTAPI_FLAG,
-    WorkLogRequest, WorkLogRow, paths, status,
+    Condition, FormDefinition, FormDefinitionRequest, GroupListRequest, GroupRow,
+    MissionListRequest, MissionRow, RESTAPI_FLAG, UserListRequest, UserRow, WorkLogRequest,
+    WorkLogRow, paths, status,
 };
 
 /// Rows changed this long before the watermark are listed again, so that a
@@ -56,6 +59,7 @@ pub struct OmflowClient {
     settings: AccountSettings,
     tz: TimeZone,
     forms: Mutex<FormCache>,
+    directory: Mutex<Directory>,
 }
 
 #[derive(Debug, Default)]
@@ -75,6 +79,7 @@ impl OmflowClient {
             settings: config.settings,
             tz,
             forms: Mutex::new(FormCache::default()),
+            directory: Mutex::new(Directory::default()),
         })
     }
 
@@ -179,10 +184,7 @@ impl OmflowClient {
                 newest = Some(t.clone());
             }
         }
-        let tasks = rows
-            .iter()
-            .map(|r| normalize::record(r, &self.tz))
-            .collect();
+        let tasks = self.records(&rows).await;
         let full_page = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= n;
         let newest_text = newest.as_ref().map(|t| t.as_str().to_string());
         Ok(ListPage {
@@ -200,6 +202,77 @@ impl OmflowClient {
         })
     }
 
+    /// Rows as tasks, their user and department numbers named.
+    async fn records(&self, rows: &[MissionRow]) -> Vec<TaskRecord> {
+        let reload = self
+            .directory
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .needs_loading(rows);
+        if reload {
+            let loaded = self.load_directory().await;
+            let mut dir = self.directory.lock().unwrap_or_else(|p| p.into_inner());
+            match loaded {
+                Ok(fresh) => *dir = fresh,
+                Err(e) => {
+                    // Numbers instead of names, and not asked again for a while.
+                    tracing::warn!(error = %e, "OMFLOW user and department lists not readable");
+                    dir.loaded = Some(Instant::now());
+                }
+            }
+        }
+        let dir = self.directory.lock().unwrap_or_else(|p| p.into_inner());
+        rows.iter()
+            .map(|r| {
+                let mut task = normalize::record(r, &self.tz);
+                dir.name(&mut task, r);
+                task
+            })
+            .collect()
+    }
+
+    /// The user directory (paged) and the departments.
+    async fn load_directory(&self) -> Result<Directory, RemoteError> {
+        let mut dir = Directory::default();
+        for page in 0..directory::MAX_USER_PAGES {
+            let make = |security: String| UserListRequest {
+                security,
+                omflow_restapi: RESTAPI_FLAG,
+                order_columns: vec!["id".into()],
+                start: page * directory::USER_PAGE,
+                limit: (page + 1) * directory::USER_PAGE,
+            };
+            let env = self
+                .session
+                .call(&self.http, paths::USER_LIST, make, Effect::Read, None)
+                .await?;
+            let rows: Vec<UserRow> = serde_json::from_value(check(env, "listing users")?)
+                .map_err(|e| classify::protocol(format!("the user list is malformed: {e}")))?;
+            let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= directory::USER_PAGE;
+            dir.users
+                .extend(rows.into_iter().map(|u| (u.id, u.username)));
+            if !full {
+                break;
+            }
+        }
+        let make = |security: String| GroupListRequest {
+            security,
+            omflow_restapi: RESTAPI_FLAG,
+            org_no: Vec::new(),
+            org_name: Vec::new(),
+        };
+        let env = self
+            .session
+            .call(&self.http, paths::GROUP_LIST, make, Effect::Read, None)
+            .await?;
+        let groups: Vec<GroupRow> = serde_json::from_value(check(env, "listing departments")?)
+            .map_err(|e| classify::protocol(format!("the department list is malformed: {e}")))?;
+        dir.groups
+            .extend(groups.into_iter().map(|g| (g.id, g.display_name)));
+        dir.loaded = Some(Instant::now());
+        Ok(dir)
+    }
+
     async fn fetch_task(&self, key: &str) -> Result<Option<TaskRecord>, RemoteError> {
         let key = Key::parse(key)
             .ok_or_else(|| classify::permanent(format!("{key:?} is not an OMFLOW task key")))?;
@@ -207,7 +280,11 @@ impl OmflowClient {
             return Ok(None);
         };
         let api_path = self.api_path(&key.flow_hex, Some(&row));
-        let mut task = normalize::record(&row, &self.tz);
+        let mut task = self
+            .records(std::slice::from_ref(&row))
+            .await
+            .pop()
+            .ok_or_else(|| classify::protocol("a my-mission row could not be read"))?;
         task.comments = match self.work_log(&key, &row, &api_path).await {
             Ok(rows) => Some(normalize::comments(&rows, &self.tz)),
             Err(e) if is_fatal(&e) => return Err(e),

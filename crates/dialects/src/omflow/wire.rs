@@ -26,6 +26,10 @@ pub mod paths {
     pub const WORKLOG_LIST: &str = "rest/flowmanage/api/omdata-worklog/list/";
     /// tasklane's own extension: followed by the flow's api_path and `/`.
     pub const TASKLANE_FORM: &str = "rest/tasklane/api/form/";
+    /// The user directory and the departments: what the numeric ids of the
+    /// my-mission list stand for.
+    pub const USER_LIST: &str = "rest/accounts/api/user/list/";
+    pub const GROUP_LIST: &str = "rest/accounts/api/group/list/";
 }
 
 /// The `status` of an envelope, a number or a numeric string.
@@ -344,6 +348,70 @@ pub struct WorkLogRequest {
     pub data_id: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
+}
+
+/// `user/list/`: the list parameters of the my-mission list (`limit` is an
+/// end index).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserListRequest {
+    #[serde(default, deserialize_with = "lenient::text::deserialize")]
+    pub security: String,
+    #[serde(default = "restapi_flag", with = "lenient::int")]
+    pub omflow_restapi: i64,
+    #[serde(default)]
+    pub order_columns: Vec<String>,
+    #[serde(default, with = "lenient::int")]
+    pub start: i64,
+    #[serde(default = "default_user_limit", with = "lenient::int")]
+    pub limit: i64,
+}
+
+fn default_user_limit() -> i64 {
+    100
+}
+
+/// A row of `user/list/` (more columns exist; these are the ones read).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserRow {
+    #[serde(with = "lenient::int")]
+    pub id: i64,
+    #[serde(deserialize_with = "lenient::text::deserialize")]
+    pub username: String,
+    /// The display name.
+    #[serde(default, deserialize_with = "lenient::text::deserialize")]
+    pub nick_name: String,
+    #[serde(default, deserialize_with = "lenient::text::deserialize")]
+    pub email: String,
+    #[serde(default, deserialize_with = "lenient::text::deserialize")]
+    pub ad_no: String,
+}
+
+/// `group/list/`: departments by number or name; both empty: all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupListRequest {
+    #[serde(default, deserialize_with = "lenient::text::deserialize")]
+    pub security: String,
+    #[serde(default = "restapi_flag", with = "lenient::int")]
+    pub omflow_restapi: i64,
+    #[serde(default)]
+    pub org_no: Vec<String>,
+    #[serde(default)]
+    pub org_name: Vec<String>,
+}
+
+/// A row of `group/list/`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupRow {
+    #[serde(with = "lenient::int")]
+    pub id: i64,
+    #[serde(default, deserialize_with = "lenient::text::deserialize")]
+    pub group_no: String,
+    #[serde(deserialize_with = "lenient::text::deserialize")]
+    pub display_name: String,
+    #[serde(default, with = "lenient::opt_int")]
+    pub parent_group_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::text::deserialize")]
+    pub description: String,
 }
 
 /// One work-log entry. OMFLOW 1.1 leaves out `id`.

@@ -32,8 +32,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use tasklane_dialects::omflow::wire::{
     self, DataIdQuery, DataIdRow, EditAction, Envelope, FormDefinition, FormDefinitionRequest,
-    FormField, MissionListRequest, OmDataEditRequest, QuickActionDef, SecurityResult,
-    WorkLogRequest, WorkLogRow, status,
+    FormField, GroupListRequest, GroupRow, MissionListRequest, OmDataEditRequest, QuickActionDef,
+    SecurityResult, UserListRequest, UserRow, WorkLogRequest, WorkLogRow, status,
 };
 use tasklane_dialects::servertime::ServerTime;
 
@@ -126,6 +126,8 @@ pub fn routes() -> Router<St> {
             post(worklog_list),
         )
         .route("/rest/tasklane/api/form/{api_path}/", post(form))
+        .route("/rest/accounts/api/user/list/", post(user_list))
+        .route("/rest/accounts/api/group/list/", post(group_list))
         .route("/rest/{*rest}", any(unroutable))
 }
 
@@ -937,6 +939,95 @@ async fn form(
                         .collect(),
                 }),
             ))
+        })
+        .await
+        .and_then(|r| r),
+    )
+}
+
+/// The user directory: every user's numeric id (what `assignee_id` holds),
+/// login name and display name, paged like the my-mission list. Any
+/// signed-in user may read it, as in OMFLOW, where the directory feeds
+/// every user picker. [INFER]
+async fn user_list(State(state): State<St>, headers: HeaderMap, body: Bytes) -> Answer {
+    answer(
+        blocking(move || {
+            let fields = body_fields(&headers, &body);
+            if let Err(a) = rest_user(&state, &fields) {
+                return Ok(a);
+            }
+            let req: UserListRequest = match parse(fields, "查詢") {
+                Ok(r) => r,
+                Err(a) => return Ok(a),
+            };
+            if req.start < 0 || req.limit < 0 {
+                return Ok(failure(
+                    status::FAILED,
+                    "查詢失敗，錯誤訊息如下：Negative indexing is not supported.",
+                ));
+            }
+            let rows = state.engine.db().read(|c| {
+                let mut stmt = c.prepare_cached(
+                    "SELECT num, id, display_name FROM users ORDER BY num LIMIT ?1 OFFSET ?2",
+                )?;
+                let rows = stmt
+                    .query_map([(req.limit - req.start).max(0), req.start], |r| {
+                        Ok(UserRow {
+                            id: r.get(0)?,
+                            username: r.get(1)?,
+                            nick_name: r.get(2)?,
+                            email: String::new(),
+                            ad_no: String::new(),
+                        })
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(rows)
+            })?;
+            Ok(ok("查詢成功。", json!(rows)))
+        })
+        .await
+        .and_then(|r| r),
+    )
+}
+
+/// The departments (groups, teams and lanes), by `org_no` (the group's
+/// id) or `org_name` (its display name); both empty: all.
+async fn group_list(State(state): State<St>, headers: HeaderMap, body: Bytes) -> Answer {
+    answer(
+        blocking(move || {
+            let fields = body_fields(&headers, &body);
+            if let Err(a) = rest_user(&state, &fields) {
+                return Ok(a);
+            }
+            let req: GroupListRequest = match parse(fields, "查詢") {
+                Ok(r) => r,
+                Err(a) => return Ok(a),
+            };
+            let rows = state.engine.db().read(|c| {
+                let mut stmt =
+                    c.prepare_cached("SELECT num, id, display_name FROM groups ORDER BY num")?;
+                let rows = stmt
+                    .query_map([], |r| {
+                        Ok(GroupRow {
+                            id: r.get(0)?,
+                            group_no: r.get(1)?,
+                            display_name: r.get(2)?,
+                            parent_group_id: None,
+                            description: String::new(),
+                        })
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(rows)
+            })?;
+            let all = req.org_no.is_empty() && req.org_name.is_empty();
+            let rows: Vec<GroupRow> = rows
+                .into_iter()
+                .filter(|g| {
+                    all || req.org_no.contains(&g.group_no)
+                        || req.org_name.contains(&g.display_name)
+                })
+                .collect();
+            Ok(ok("查詢成功。", json!(rows)))
         })
         .await
         .and_then(|r| r),
