@@ -397,3 +397,111 @@ fn over_gever_an_op_in_doubt_is_resent_under_its_idempotency_key_and_applied_onc
     assert_eq!(device.op_state(&op).0, OpState::Done, "{report:?}");
     assert_eq!(comments_with(&engine, "sent, answer lost"), 1);
 }
+
+/// The server id of the comment with this text in the device's replica.
+fn comment_id(device: &Device, text: &str) -> String {
+    device
+        .replica
+        .conn()
+        .query_row(
+            "SELECT remote_id FROM comments WHERE text = ?1",
+            [text],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+#[test]
+fn a_comment_edited_on_the_server_before_the_local_edit_is_not_overwritten() {
+    let engine = demo_engine();
+    let server = Background::start(engine.clone(), ServerConfig::default()).unwrap();
+    let remote = gever(&server, "hans.muster");
+    let heard = Recording::default();
+    let url = format!("{}/gever", server.url());
+    let mut laptop = Device::new(AccountKind::Gever, &url, "hans.muster");
+    let mut phone = Device::new(AccountKind::Gever, &url, "hans.muster");
+    laptop.sync(remote.as_ref(), &heard);
+    let (task, key, _) = laptop.tasks()[0].clone();
+    laptop.queue(Some(task), comment("Erster Entwurf"));
+    laptop.sync(remote.as_ref(), &heard);
+    phone.sync(remote.as_ref(), &heard);
+    fetch_all(&mut phone, remote.as_ref());
+    let phone_task = phone.tasks().into_iter().find(|t| t.1 == key).unwrap().0;
+    let id = comment_id(&laptop, "Erster Entwurf");
+    assert_eq!(comment_id(&phone, "Erster Entwurf"), id);
+
+    // The phone corrects it twice before it is online; the second edit
+    // builds on the first, so neither is a conflict.
+    let edit = |text: &str| OpRequest::CommentEdit {
+        comment: id.clone(),
+        text: text.into(),
+    };
+    let first = phone.queue(Some(phone_task), edit("Vom Telefon korrigiert"));
+    let second = phone.queue(Some(phone_task), edit("Vom Telefon nochmals korrigiert"));
+    // Meanwhile the laptop, offline, edits the text it saw.
+    let stale = laptop.queue(Some(task), edit("Vom Laptop korrigiert"));
+    phone.sync(remote.as_ref(), &heard);
+    assert_eq!(phone.op_state(&first).0, OpState::Done);
+    assert_eq!(phone.op_state(&second).0, OpState::Done);
+
+    laptop.sync(remote.as_ref(), &heard);
+    let (state, reason) = laptop.op_state(&stale);
+    assert_eq!(state, OpState::Conflict);
+    let reason = reason.unwrap();
+    assert!(
+        reason.contains("changed on the server") && reason.contains("nochmals"),
+        "{reason}"
+    );
+    let on_server: String = engine
+        .db()
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT text FROM responses WHERE text LIKE 'Vom %'",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(on_server, "Vom Telefon nochmals korrigiert");
+}
+
+#[test]
+fn an_expired_gever_token_mid_sync_is_renewed_through_login_and_nothing_is_sent_twice() {
+    let engine = demo_engine();
+    let config = ServerConfig {
+        gever_token_lifetime_secs: 1,
+        ..ServerConfig::default()
+    };
+    let server = Background::start(engine.clone(), config).unwrap();
+    let url = format!("{}/gever", server.url());
+    let mut settings = Map::new();
+    settings.insert("auth".into(), "jwt".into());
+    let account = Account {
+        id: 1,
+        name: "work".into(),
+        kind: AccountKind::Gever,
+        base_url: url.clone(),
+        user_name: "hans.muster".into(),
+        settings,
+        created_at: None,
+    };
+    let remote = tasklane_dialects::remote_for(&account, Password::new(demo::PASSWORD)).unwrap();
+    let mut device = Device::new(AccountKind::Gever, &url, "hans.muster");
+    let heard = Recording::default();
+    device.sync(remote.as_ref(), &heard);
+    let tasks = device.tasks();
+    let ops: Vec<String> = (0..6)
+        .map(|i| {
+            let (task, _, _) = &tasks[i % tasks.len()];
+            device.queue(Some(*task), comment(&format!("Nach Ablauf {i}")))
+        })
+        .collect();
+    // The token the client holds runs out (tokens live one second here).
+    std::thread::sleep(Duration::from_millis(2100));
+    let report = device.sync(remote.as_ref(), &heard);
+    assert!(report.pulled > 0, "{report:?}");
+    for (i, op) in ops.iter().enumerate() {
+        assert_eq!(device.op_state(op).0, OpState::Done, "{report:?}");
+        assert_eq!(comments_with(&engine, &format!("Nach Ablauf {i}")), 1);
+    }
+}

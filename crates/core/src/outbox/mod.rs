@@ -376,7 +376,16 @@ pub fn queue(
         }
         (_, Some(id)) => {
             check_task_account(tx, id, account_id)?;
-            (Some(id), Some(effect::base(tx, id)?))
+            let mut base = effect::base(tx, id)?;
+            if let (
+                OpRequest::CommentEdit { comment, .. } | OpRequest::CommentDelete { comment },
+                Some(fields),
+            ) = (&request, base.as_object_mut())
+                && let Some(text) = comment_as_seen(tx, id, comment)?
+            {
+                fields.insert("comment_text".into(), text.into());
+            }
+            (Some(id), Some(base))
         }
     };
     let effect = match task_id {
@@ -639,6 +648,33 @@ pub fn in_doubt(conn: &Connection, account_id: i64) -> Result<Vec<Op>> {
         .query_map([account_id], from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(ops)
+}
+
+/// The text of a comment as the user sees it: the text of the last edit of
+/// it still waiting to be sent, else the server's. An edit or delete holds
+/// it in its base, so that a change made on the server in between is not
+/// silently overwritten (see `sync::precondition`).
+fn comment_as_seen(tx: &Transaction<'_>, task_id: i64, comment: &str) -> Result<Option<String>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT payload ->> '$.text' FROM outbox
+         WHERE task_id = ?1 AND kind = 'comment_edit' AND state IN ('pending', 'sending')
+           AND payload ->> '$.comment' = ?2
+         ORDER BY seq DESC LIMIT 1",
+    )?;
+    if let Some(text) = stmt
+        .query_row(params![task_id, comment], |r| r.get::<_, Option<String>>(0))
+        .optional()?
+        .flatten()
+    {
+        return Ok(Some(text));
+    }
+    Ok(tx
+        .query_row(
+            "SELECT text FROM comments WHERE task_id = ?1 AND remote_id = ?2",
+            params![task_id, comment],
+            |r| r.get(0),
+        )
+        .optional()?)
 }
 
 /// A claim's base: the keys of the tasks the user held when it was

@@ -7,7 +7,7 @@
 //! |---|---|
 //! | transition | the task is still in view and the transition is still offered |
 //! | comment add | the task is still in view |
-//! | comment edit / delete | the comment still exists on the server |
+//! | comment edit / delete | the comment still exists on the server, with the text the user saw when editing (an edit made elsewhere in between is not overwritten) |
 //! | form push / quick action | the ticket is still at the stop the user acted on (the stop is part of the task's key, so a moved ticket is a task no longer in view) and the action is still offered |
 //! | claim | always (the server picks the item) |
 //! | create | the parent, if any, is still in view |
@@ -72,10 +72,22 @@ pub fn check(op: &Op, fresh: Option<&TaskRecord>) -> Result<(), Conflict> {
         }
         OpRequest::CommentEdit { comment, .. } | OpRequest::CommentDelete { comment } => {
             let task = in_view()?;
-            match &task.comments {
-                Some(comments) if !comments.iter().any(|c| &c.remote_id == comment) => {
-                    Err(Conflict("the comment was deleted on the server".into()))
-                }
+            let Some(comments) = &task.comments else {
+                return Ok(());
+            };
+            let Some(now) = comments.iter().find(|c| &c.remote_id == comment) else {
+                return Err(Conflict("the comment was deleted on the server".into()));
+            };
+            let seen = op
+                .base
+                .as_ref()
+                .and_then(|b| b.get("comment_text"))
+                .and_then(|t| t.as_str());
+            match seen {
+                Some(seen) if seen.trim() != now.text.trim() => Err(Conflict(format!(
+                    "the comment was changed on the server since you edited it; it now reads \u{201c}{}\u{201d}",
+                    now.text
+                ))),
                 _ => Ok(()),
             }
         }
@@ -180,6 +192,37 @@ mod tests {
             assert!(check(&op, Some(&task(None, Some(&["c1", "c2"])))).is_ok());
             let err = check(&op, Some(&task(None, Some(&["c1"])))).unwrap_err();
             assert!(err.0.contains("deleted on the server"), "{}", err.0);
+        }
+    }
+
+    #[test]
+    fn an_edit_or_delete_of_a_comment_changed_on_the_server_since_is_a_conflict() {
+        // The comments of `task` read "x".
+        let fresh = task(None, Some(&["c1"]));
+        for request in [
+            OpRequest::CommentEdit {
+                comment: "c1".into(),
+                text: "mine".into(),
+            },
+            OpRequest::CommentDelete {
+                comment: "c1".into(),
+            },
+        ] {
+            let mut seen_x = op(request.clone());
+            seen_x.base = Some(serde_json::json!({"state": "open", "comment_text": "x"}));
+            assert!(check(&seen_x, Some(&fresh)).is_ok());
+            let mut seen_other = op(request.clone());
+            seen_other.base = Some(serde_json::json!({"comment_text": "before"}));
+            let Err(Conflict(reason)) = check(&seen_other, Some(&fresh)) else {
+                panic!("no conflict");
+            };
+            assert!(reason.contains("changed on the server"), "{reason}");
+            assert!(
+                reason.contains("\u{201c}x\u{201d}"),
+                "the server's text: {reason}"
+            );
+            // Ops queued before bases held the text are sent as before.
+            assert!(check(&op(request), Some(&fresh)).is_ok());
         }
     }
 
