@@ -1,6 +1,8 @@
 /**
  * Short messages for the user: what was queued, what failed. Errors stay
- * until dismissed; the rest fade after a while.
+ * until dismissed; the rest fade after a while, and in a fast sequence
+ * (a bulk action, a burst of sync events) only the newest few stay on
+ * screen, so the stack never covers the window.
  */
 import type { AppError } from "../app-types";
 import { toAppError } from "../errors";
@@ -13,7 +15,9 @@ export type Notice = {
   kind: AppError["kind"] | null;
 };
 
-const FADE_MS = 6000;
+export const FADE_MS = 6000;
+/** At most this many messages at once; the oldest non-errors give way. */
+export const MAX_SHOWN = 4;
 
 export class Notifications {
   items = $state<Notice[]>([]);
@@ -25,6 +29,14 @@ export class Notifications {
     this.items = [...this.items, { id, tone, text, kind }];
     if (tone !== "error") {
       this.#timers.set(id, setTimeout(() => this.dismiss(id), FADE_MS));
+    }
+    let excess = this.items.length - MAX_SHOWN;
+    for (const old of this.items) {
+      if (excess <= 0) break;
+      if (old.tone !== "error" && old.id !== id) {
+        this.dismiss(old.id);
+        excess--;
+      }
     }
     return id;
   }
