@@ -83,11 +83,13 @@ fn engine_with(dir: &Path, n: usize) -> Arc<Engine> {
                     },
                 )?;
             }
-            // Work that has been waiting for a while: incremental listings
-            // look back a margin before the watermark, and the new tasks
-            // should not all fall into it.
+            // Work that came in over the past weeks, 20 s apart: an
+            // incremental listing looks back a margin before its watermark,
+            // and tasks all stamped "just now" would all fall into it.
             tx.execute(
-                "UPDATE tasks SET created = '2026-10-01T08:00:00Z', modified = '2026-10-01T08:00:00Z'",
+                "UPDATE tasks SET
+                   created = strftime('%Y-%m-%dT%H:%M:%SZ', '2026-10-01 08:00:00', '+' || (id * 20) || ' seconds'),
+                   modified = strftime('%Y-%m-%dT%H:%M:%SZ', '2026-10-01 08:00:00', '+' || (id * 20) || ' seconds')",
                 [],
             )?;
             Ok(())
@@ -260,7 +262,9 @@ fn main() {
     let ops = env_count("TASKLANE_BENCH_OPS", 10_000, 200);
     let work = tempfile::tempdir().unwrap();
     eprintln!("populating the engine with {n} tasks …");
+    let started = Instant::now();
     let engine = engine_with(&work.path().join("engine"), n);
+    eprintln!("… in {:.1} s", started.elapsed().as_secs_f64());
     let server = Background::start(engine.clone(), ServerConfig::default()).unwrap();
     let url = format!("{}/gever", server.url());
     let account_for = |a: &Account| Account {
