@@ -55,6 +55,8 @@ pub struct App {
     live: Mutex<HashMap<i64, Live>>,
     events: Arc<dyn Events>,
     wake: OnceLock<UnboundedSender<Wake>>,
+    /// The task `--open-task` named at launch, until the window asks.
+    startup_task: Mutex<Option<i64>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -91,6 +93,7 @@ impl App {
             live: Mutex::new(HashMap::new()),
             events,
             wake: OnceLock::new(),
+            startup_task: Mutex::new(None),
         }))
     }
 
@@ -462,6 +465,17 @@ impl App {
     pub fn view_delete(&self, id: &str) -> AppResult<Vec<SavedView>> {
         let accounts = self.account_list()?;
         lock(&self.settings).delete_view(id, &accounts)
+    }
+
+    /// Remembers the task the app was launched to open, for the window to
+    /// ask for once it is listening (an event sent before would be lost).
+    pub fn open_at_start(&self, task: i64) {
+        *lock(&self.startup_task) = Some(task);
+    }
+
+    /// The task the app was launched to open, once.
+    pub fn take_startup_task(&self) -> Option<i64> {
+        lock(&self.startup_task).take()
     }
 
     pub fn preferences(&self) -> Preferences {

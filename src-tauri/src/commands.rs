@@ -152,6 +152,11 @@ pub async fn preferences(app: AppState<'_>) -> AppResult<Preferences> {
 }
 
 #[tauri::command]
+pub async fn startup_task(app: AppState<'_>) -> AppResult<Option<i64>> {
+    Ok(app.take_startup_task())
+}
+
+#[tauri::command]
 pub async fn set_preferences(
     app: AppState<'_>,
     preferences: Preferences,

@@ -141,6 +141,7 @@ pub fn run(args: Args) -> Result<(), String> {
             Arc::new(Connector::new(home.join("engine"), secrets))
         }
     };
+    let startup_task = args.open_task;
     let schedule = Schedule {
         interval: Duration::from_secs(args.sync_interval),
         ..Schedule::default()
@@ -183,6 +184,7 @@ pub fn run(args: Args) -> Result<(), String> {
             crate::commands::view_delete,
             crate::commands::preferences,
             crate::commands::set_preferences,
+            crate::commands::startup_task,
         ])
         .setup(move |tauri_app| {
             let handle = tauri_app.handle().clone();
@@ -190,6 +192,9 @@ pub fn run(args: Args) -> Result<(), String> {
             let app = App::open(&home, connector, events.clone()).map_err(|e| {
                 format!("cannot open tasklane in {}: {}", home.display(), e.message)
             })?;
+            if let Some(task) = startup_task {
+                app.open_at_start(task);
+            }
             tauri_app.manage(app.clone());
             tauri_app.manage(DemoServer(Mutex::new(demo)));
             match tray::build(&handle, app.clone()) {

@@ -128,6 +128,20 @@ fn a_first_start_has_a_personal_list_on_the_embedded_engine() {
 }
 
 #[test]
+fn the_task_named_at_launch_is_handed_to_the_window_once() {
+    let home = tempfile::tempdir().unwrap();
+    let (app, _) = local_app(home.path());
+    assert_eq!(app.take_startup_task(), None);
+    app.open_at_start(42);
+    assert_eq!(app.take_startup_task(), Some(42));
+    assert_eq!(
+        app.take_startup_task(),
+        None,
+        "a reload does not open it again"
+    );
+}
+
+#[test]
 fn the_demo_syncs_every_dialect_and_finds_chinese_japanese_and_german_text() {
     let run = demo_app();
     let all = run.app.accounts().unwrap();

@@ -30,8 +30,10 @@ use tasklane_engine::server::{Background, ServerConfig};
 use tasklane_engine::{Engine, demo};
 
 /// How long the client waits for an answer; a stalled answer comes later.
-const TIMEOUT: Duration = Duration::from_millis(800);
-const STALL: Duration = Duration::from_millis(1300);
+/// Generous, so that a busy CI machine's slow answer is not a fault of its
+/// own (it would be handled as one, but the test means the injected ones).
+const TIMEOUT: Duration = Duration::from_millis(1500);
+const STALL: Duration = Duration::from_millis(2000);
 /// The share of exchanges broken while the ops are replayed.
 const RATE: f64 = 0.3;
 
@@ -232,10 +234,17 @@ impl Run {
                 .write(|tx| outbox::retry(tx, op, tasklane_core::time::now()))
                 .unwrap();
         }
-        for _ in 0..3 {
-            device.try_sync(remote.as_ref(), &heard).unwrap();
+        let mut healed_runs = 0;
+        for _ in 0..6 {
+            if device.try_sync(remote.as_ref(), &heard).is_ok() {
+                healed_runs += 1;
+            }
             device.make_due();
+            if healed_runs == 3 {
+                break;
+            }
         }
+        assert_eq!(healed_runs, 3, "runs on the healed network keep failing");
 
         let log = proxy.log();
         let faulted: Vec<_> = log.iter().filter(|e| e.fault.is_some()).collect();

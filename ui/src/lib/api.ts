@@ -69,6 +69,8 @@ export const views = () => call<SavedView[]>("views");
 export const viewSave = (view: SavedView) => call<SavedView[]>("view_save", { view });
 export const viewDelete = (id: string) => call<SavedView[]>("view_delete", { id });
 export const preferences = () => call<Preferences>("preferences");
+/** The task the app was launched to open (`--open-task`), once. */
+export const startupTask = () => call<number | null>("startup_task");
 export const setPreferences = (preferences: Preferences) =>
   call<Preferences>("set_preferences", { preferences });
 

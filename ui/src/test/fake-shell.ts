@@ -232,6 +232,8 @@ export class FakeShell {
   views: SavedView[] = [...BUILTIN_VIEWS];
   ops: Op[] = [];
   preferences: Preferences = { language: "en" };
+  /** The task `--open-task` named at launch; answered once. */
+  startupTask: number | null = null;
   calls: Call[] = [];
   /** Replaces a command (to fail it, slow it, or answer differently). */
   overrides = new Map<string, Handler>();
@@ -426,6 +428,11 @@ export class FakeShell {
       case "set_preferences":
         this.preferences = args["preferences"] as Preferences;
         return this.preferences;
+      case "startup_task": {
+        const id = this.startupTask;
+        this.startupTask = null;
+        return id;
+      }
       default:
         throw { kind: "invalid", message: `unknown command ${cmd}` } satisfies AppError;
     }

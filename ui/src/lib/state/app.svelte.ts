@@ -177,6 +177,14 @@ export class AppState {
       api.on("sync-progress", (progress) => this.accounts.applyProgress(progress)),
       api.on("open-task", ({ taskId }) => void this.openTask(taskId)),
     ];
+    // Launched to open a task (a notification clicked while the app was
+    // closed): a second instance sends `open-task`, the first asks.
+    void api
+      .startupTask()
+      .then((id) => {
+        if (id !== null) void this.openTask(id);
+      })
+      .catch(() => undefined);
     return () => {
       for (const p of pending) void p.then((unlisten) => unlisten()).catch(() => undefined);
       this.notifications.dispose();
