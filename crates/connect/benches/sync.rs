@@ -267,17 +267,11 @@ fn main() {
     eprintln!("… in {:.1} s", started.elapsed().as_secs_f64());
     let server = Background::start(engine.clone(), ServerConfig::default()).unwrap();
     let url = format!("{}/gever", server.url());
-    let account_for = |a: &Account| Account {
-        base_url: url.clone(),
-        ..a.clone()
-    };
 
     // Initial sync, and its baseline.
     let dir = tempfile::tempdir().unwrap();
     let (mut replica, account) = replica_for(dir.path(), AccountKind::Gever, &url);
-    let remote =
-        tasklane_dialects::remote_for(&account_for(&account), Password::new(demo::PASSWORD))
-            .unwrap();
+    let remote = tasklane_dialects::remote_for(&account, Password::new(demo::PASSWORD)).unwrap();
     let (initial, report) = sync_once(&mut replica, &account, remote.as_ref());
     assert!(report.pulled >= n, "{report:?}");
     let downloaded = download(&url, n);

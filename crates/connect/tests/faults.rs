@@ -144,23 +144,29 @@ impl Run {
                 ));
             }
         }
-        // One parameterless action per task, on up to four tasks.
-        for (task, key, _) in known.iter().take(8) {
-            let (actions, _) = tasks::offered_actions(device.replica.conn(), *task).unwrap();
-            let Some(action) = actions
-                .iter()
-                .find(|a| a.params.iter().all(|p| !p.required))
-            else {
-                continue;
-            };
-            if self.kind == AccountKind::Omflow {
-                // OMFLOW actions are form pushes with required fields.
-                break;
-            }
+        // One parameterless action per task, on up to four tasks (OMFLOW's
+        // actions are form pushes with required fields: none there).
+        let transitions = if self.kind == AccountKind::Omflow {
+            0
+        } else {
+            4
+        };
+        let actionable: Vec<(i64, String, String)> = known
+            .iter()
+            .filter_map(|(task, key, _)| {
+                let (actions, _) = tasks::offered_actions(device.replica.conn(), *task).unwrap();
+                let action = actions
+                    .into_iter()
+                    .find(|a| a.params.iter().all(|p| !p.required))?;
+                Some((*task, key.clone(), action.id))
+            })
+            .take(transitions)
+            .collect();
+        for (task, key, transition) in actionable {
             let op = device.queue(
-                Some(*task),
+                Some(task),
                 OpRequest::Transition {
-                    transition: action.id.clone(),
+                    transition: transition.clone(),
                     text: None,
                     params: Map::new(),
                 },
@@ -168,18 +174,10 @@ impl Run {
             queued.push((
                 op,
                 Expect::Transition {
-                    task: key.clone(),
-                    transition: action.id.clone(),
+                    task: key,
+                    transition,
                 },
             ));
-            if queued
-                .iter()
-                .filter(|(_, e)| matches!(e, Expect::Transition { .. }))
-                .count()
-                == 4
-            {
-                break;
-            }
         }
         let allocated_before = history(&engine, "text = 'allocate'", &[]);
         if caps.supports(OpKind::Allocate) {

@@ -63,16 +63,7 @@ impl Device {
     }
 
     pub fn sync(&mut self, remote: &dyn Remote, notifier: &Recording) -> Report {
-        runtime()
-            .block_on(sync::sync_account(
-                &mut self.replica,
-                &self.account,
-                remote,
-                notifier,
-                &|_| {},
-                &Options::default(),
-            ))
-            .unwrap()
+        self.try_sync(remote, notifier).unwrap()
     }
 
     /// One run that may fail (the server unreachable, an answer broken).

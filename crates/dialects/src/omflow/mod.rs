@@ -184,7 +184,8 @@ impl OmflowClient {
                 newest = Some(t.clone());
             }
         }
-        let tasks = self.records(&rows).await;
+        self.know_names_of(&rows).await;
+        let tasks = rows.iter().map(|r| self.record(r)).collect();
         let full_page = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= n;
         let newest_text = newest.as_ref().map(|t| t.as_str().to_string());
         Ok(ListPage {
@@ -202,33 +203,33 @@ impl OmflowClient {
         })
     }
 
-    /// Rows as tasks, their user and department numbers named.
-    async fn records(&self, rows: &[MissionRow]) -> Vec<TaskRecord> {
-        let reload = self
-            .directory
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .needs_loading(rows);
-        if reload {
-            let loaded = self.load_directory().await;
-            let mut dir = self.directory.lock().unwrap_or_else(|p| p.into_inner());
-            match loaded {
-                Ok(fresh) => *dir = fresh,
-                Err(e) => {
-                    // Numbers instead of names, and not asked again for a while.
-                    tracing::warn!(error = %e, "OMFLOW user and department lists not readable");
-                    dir.loaded = Some(Instant::now());
-                }
+    /// Makes sure the directory can name the numbers of `rows`.
+    async fn know_names_of(&self, rows: &[MissionRow]) {
+        if !self.directory().needs_loading(rows) {
+            return;
+        }
+        let loaded = self.load_directory().await;
+        let mut dir = self.directory();
+        match loaded {
+            Ok(fresh) => *dir = fresh,
+            Err(e) => {
+                // Numbers instead of names, and not asked again for a while.
+                tracing::warn!(error = %e, "OMFLOW user and department lists not readable");
+                dir.loaded = Some(Instant::now());
             }
         }
-        let dir = self.directory.lock().unwrap_or_else(|p| p.into_inner());
-        rows.iter()
-            .map(|r| {
-                let mut task = normalize::record(r, &self.tz);
-                dir.name(&mut task, r);
-                task
-            })
-            .collect()
+    }
+
+    /// A row as a task, its user and department numbers named (after
+    /// [`Self::know_names_of`]).
+    fn record(&self, row: &MissionRow) -> TaskRecord {
+        let mut task = normalize::record(row, &self.tz);
+        self.directory().name(&mut task, row);
+        task
+    }
+
+    fn directory(&self) -> std::sync::MutexGuard<'_, Directory> {
+        self.directory.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The user directory (paged) and the departments.
@@ -280,11 +281,8 @@ impl OmflowClient {
             return Ok(None);
         };
         let api_path = self.api_path(&key.flow_hex, Some(&row));
-        let mut task = self
-            .records(std::slice::from_ref(&row))
-            .await
-            .pop()
-            .ok_or_else(|| classify::protocol("a my-mission row could not be read"))?;
+        self.know_names_of(std::slice::from_ref(&row)).await;
+        let mut task = self.record(&row);
         task.comments = match self.work_log(&key, &row, &api_path).await {
             Ok(rows) => Some(normalize::comments(&rows, &self.tz)),
             Err(e) if is_fatal(&e) => return Err(e),
