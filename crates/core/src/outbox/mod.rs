@@ -624,16 +624,28 @@ pub fn for_task(conn: &Connection, task_id: i64) -> Result<Vec<Op>> {
 /// The ops of an account that may be sent now: pending, due, and first in
 /// line for their task (no earlier op of the task still unfinished). Ops of
 /// other tasks are never held back by one task's failure or conflict.
-pub fn ready(conn: &Connection, account_id: i64, now: Timestamp) -> Result<Vec<Op>> {
+/// At most `limit`, in queue order, leaving out the ops in `skip` (the sync
+/// engine's ops already tried in this run).
+pub fn ready(
+    conn: &Connection,
+    account_id: i64,
+    now: Timestamp,
+    skip: &[i64],
+    limit: usize,
+) -> Result<Vec<Op>> {
+    // `skip` travels as one JSON array parameter: never spliced into SQL.
+    let skip = serde_json::to_string(skip)?;
     let mut stmt = conn.prepare_cached(&format!(
         "{SELECT} o WHERE o.account_id = ?1 AND o.state = 'pending'
            AND (o.not_before IS NULL OR o.not_before <= ?2)
+           AND o.seq NOT IN (SELECT value FROM json_each(?3))
            AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.task_id = o.task_id AND p.seq < o.seq
                            AND p.state IN ('pending', 'sending', 'failed', 'conflict'))
-         ORDER BY o.seq"
+         ORDER BY o.seq LIMIT ?4"
     ))?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let ops = stmt
-        .query_map(params![account_id, format_ts(now)], from_row)?
+        .query_map(params![account_id, format_ts(now), skip, limit], from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(ops)
 }

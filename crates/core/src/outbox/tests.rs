@@ -297,7 +297,7 @@ fn a_blocked_op_holds_back_its_own_task_only() {
         )
         .unwrap();
     let ready_ids = |fx: &Fixture| -> Vec<Uuid> {
-        ready(fx.r.conn(), fx.work, now())
+        ready(fx.r.conn(), fx.work, now(), &[], usize::MAX)
             .unwrap()
             .into_iter()
             .map(|o| o.op_id)
@@ -340,13 +340,38 @@ fn rescheduled_ops_wait_for_their_time_without_blocking_other_tasks() {
         .unwrap();
     assert_eq!((back.state, back.attempts), (OpState::Pending, 1));
     assert_eq!(fx.row(fx.a).state, State::InProgress, "still expected");
-    let ready_now: Vec<_> = ready(fx.r.conn(), fx.work, now()).unwrap();
+    let ready_now: Vec<_> = ready(fx.r.conn(), fx.work, now(), &[], usize::MAX).unwrap();
     assert_eq!(
         ready_now.iter().map(|o| o.op_id).collect::<Vec<_>>(),
         vec![other.op_id]
     );
-    let ready_later = ready(fx.r.conn(), fx.work, later).unwrap();
+    let ready_later = ready(fx.r.conn(), fx.work, later, &[], usize::MAX).unwrap();
     assert_eq!(ready_later.len(), 2);
+}
+
+#[test]
+fn ready_ops_come_in_queue_order_up_to_the_limit_leaving_out_the_skipped() {
+    let mut fx = fixture();
+    let a1 = fx.queue(fx.work, Some(fx.a), transition("accept")).unwrap();
+    let _a2 = fx
+        .queue(
+            fx.work,
+            Some(fx.a),
+            OpRequest::CommentAdd {
+                text: "done".into(),
+            },
+        )
+        .unwrap();
+    let b1 = fx.queue(fx.work, Some(fx.b), transition("accept")).unwrap();
+    let ids = |ops: Vec<Op>| ops.iter().map(|o| o.op_id).collect::<Vec<_>>();
+    // One op per task: a's second op waits behind its first.
+    let all = ready(fx.r.conn(), fx.work, now(), &[], usize::MAX).unwrap();
+    assert_eq!(ids(all), vec![a1.op_id, b1.op_id]);
+    let first = ready(fx.r.conn(), fx.work, now(), &[], 1).unwrap();
+    assert_eq!(ids(first), vec![a1.op_id]);
+    // Skipping a1 does not promote a2: a1 is still unfinished.
+    let rest = ready(fx.r.conn(), fx.work, now(), &[a1.seq], 5).unwrap();
+    assert_eq!(ids(rest), vec![b1.op_id]);
 }
 
 #[test]
@@ -360,8 +385,8 @@ fn a_pending_op_rescheduled_before_sending_counts_the_attempt_and_stays_pending(
         .unwrap();
     assert_eq!((back.state, back.attempts), (OpState::Pending, 1));
     assert_eq!(back.last_error.as_deref(), Some("fetch: 503"));
-    assert!(ready(fx.r.conn(), fx.work, now()).unwrap().is_empty());
-    assert_eq!(ready(fx.r.conn(), fx.work, later).unwrap().len(), 1);
+    assert!(ready(fx.r.conn(), fx.work, now(), &[], usize::MAX).unwrap().is_empty());
+    assert_eq!(ready(fx.r.conn(), fx.work, later, &[], usize::MAX).unwrap().len(), 1);
 }
 
 #[test]
@@ -688,7 +713,7 @@ fn claims_belong_to_the_account_and_their_parameters_are_checked() {
         .queue(fx.work, None, claim(10, Some("Participant='Lane1'")))
         .unwrap();
     assert_eq!((op.task_id, op.kind), (None, OpKind::Allocate));
-    assert_eq!(ready(fx.r.conn(), fx.work, now()).unwrap().len(), 1);
+    assert_eq!(ready(fx.r.conn(), fx.work, now(), &[], usize::MAX).unwrap().len(), 1);
     for (bad, message) in [
         (claim(-2, None), "fetch count"),
         (claim(0, None), "fetch count"),

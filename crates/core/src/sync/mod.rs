@@ -28,9 +28,10 @@ pub mod backoff;
 pub mod notify;
 pub mod precondition;
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
+use futures_util::{StreamExt, stream};
 use jiff::{SignedDuration, Timestamp};
 use rusqlite::OptionalExtension;
 use serde::Serialize;
@@ -56,6 +57,12 @@ pub struct Options {
     /// At most this many tasks' details fetched per run (see
     /// `Run::refresh`); the rest follow in later runs.
     pub details_per_run: usize,
+    /// At most this many ops go out together (one per task; see
+    /// `Run::replay`).
+    pub batch: usize,
+    /// Requests in flight at once while replaying — what a browser allows
+    /// itself against one server.
+    pub concurrency: usize,
 }
 
 impl Default for Options {
@@ -64,6 +71,8 @@ impl Default for Options {
             full_every: Duration::from_secs(6 * 3600),
             max_pages: 10_000,
             details_per_run: 100,
+            batch: 200,
+            concurrency: 6,
         }
     }
 }
@@ -225,7 +234,7 @@ impl Run<'_> {
             notifier.notify(n);
         }
         self.report.notifications = notifications.len();
-        self.replay().await?;
+        self.replay(options).await?;
         self.refresh(options.details_per_run).await?;
         self.report.in_doubt = outbox::in_doubt(self.replica.conn(), self.account.id)?.len();
         Ok(())
@@ -505,83 +514,217 @@ impl Run<'_> {
 
     // ---- 3. replay --------------------------------------------------------
 
-    async fn replay(&mut self) -> Result<(), SyncError> {
+    /// Sends the ready ops in batches. A batch holds at most one op per
+    /// task — the first unfinished one — so each task's ops still go out
+    /// in queue order, one after the other, while different tasks' ops
+    /// share the durable writes (one transaction marks the whole batch
+    /// `sending`, one marks what the server applied `done`) and travel
+    /// `Options::concurrency` at a time. A crash anywhere leaves the batch
+    /// `sending`, and the next run asks about every op of it, exactly as it
+    /// would about one (step 1).
+    async fn replay(&mut self, options: &Options) -> Result<(), SyncError> {
+        // Task states fetched right after this run's own ops: the next op of
+        // the same task is checked against them instead of fetching again.
+        let mut known: HashMap<String, Option<TaskRecord>> = HashMap::new();
         let mut done = 0;
+        let mut of = 0;
         loop {
-            let mut ready: Vec<Op> = outbox::ready(self.replica.conn(), self.account.id, now())?
-                .into_iter()
-                .filter(|op| !self.tried.contains(&op.seq))
-                .collect();
-            if ready.is_empty() {
+            let tried: Vec<i64> = self.tried.iter().copied().collect();
+            let mut batch = outbox::ready(
+                self.replica.conn(),
+                self.account.id,
+                now(),
+                &tried,
+                options.batch.max(1),
+            )?;
+            // Claims (ops without a task) one at a time: a claim in doubt is
+            // told apart from the others by what the others took.
+            let mut claim = false;
+            batch.retain(|op| op.task_id.is_some() || !std::mem::replace(&mut claim, true));
+            if batch.is_empty() {
                 break;
             }
+            of = of.max(done + batch.len());
             (self.progress)(Event::Sending {
                 account: self.account.name.clone(),
                 done,
-                of: done + ready.len(),
+                of,
             });
-            let op = ready.swap_remove(0);
-            self.tried.insert(op.seq);
-            match self.send(&op).await {
-                Next::Continue => done += 1,
-                Next::Stop(e) => return Err(e),
-            }
+            self.tried.extend(batch.iter().map(|op| op.seq));
+            done += batch.len();
+            self.send_batch(batch, &mut known, options.concurrency.max(1))
+                .await?;
         }
         Ok(())
     }
 
-    async fn send(&mut self, op: &Op) -> Next {
-        let op_ref = op.op_id.to_string();
-        if !self.remote.capabilities().supports(op.kind) {
-            self.report.failed += 1;
-            let message = format!("this server cannot do a {}", op.kind);
-            return self
-                .settle(|tx, at| outbox::mark_failed(tx, &op_ref, "permanent", &message, at));
-        }
-        // Fresh server state for the precondition.
-        let fresh = match op.request {
-            OpRequest::Allocate { .. } | OpRequest::CreateTask(_) => None,
-            _ => {
-                let key = match self.key_of(op) {
-                    Ok(k) => k,
-                    Err(e) => return Next::Stop(e),
+    async fn send_batch(
+        &mut self,
+        batch: Vec<Op>,
+        known: &mut HashMap<String, Option<TaskRecord>>,
+        concurrency: usize,
+    ) -> Result<(), SyncError> {
+        // What the server cannot do fails at once.
+        let caps = self.remote.capabilities();
+        let mut checking = Vec::with_capacity(batch.len());
+        for op in batch {
+            if caps.supports(op.kind) {
+                let key = match op.request {
+                    OpRequest::Allocate { .. } | OpRequest::CreateTask(_) => None,
+                    _ => self.key_of(&op)?,
                 };
-                match self.fresh(key.as_deref()).await {
-                    Ok(f) => f,
-                    Err(e) => return self.failed_before_sending(op, e),
+                checking.push((op, key));
+                continue;
+            }
+            self.report.failed += 1;
+            let op_ref = op.op_id.to_string();
+            let message = format!("this server cannot do a {}", op.kind);
+            self.settle(|tx, at| outbox::mark_failed(tx, &op_ref, "permanent", &message, at))
+                .into_result()?;
+        }
+
+        // Fresh server state for the preconditions, each task fetched once.
+        let wanted: Vec<String> = checking
+            .iter()
+            .filter_map(|(_, key)| key.clone())
+            .filter(|key| !known.contains_key(key))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let remote = self.remote;
+        let fetched = concurrently(concurrency, &wanted, |key| remote.fetch(key)).await;
+        let mut unreadable: HashMap<&str, RemoteError> = HashMap::new();
+        for (key, result) in wanted.iter().zip(fetched) {
+            match result {
+                Ok(state) => {
+                    known.insert(key.clone(), state);
+                }
+                // Nothing of this batch has left yet: stopping loses nothing.
+                Err(e) if matches!(e.kind, RemoteErrorKind::Auth | RemoteErrorKind::Offline) => {
+                    return Err(SyncError::from_remote(e));
+                }
+                Err(e) => {
+                    unreadable.insert(key, e);
                 }
             }
-        };
-        if let Err(precondition::Conflict(reason)) = precondition::check(op, fresh.as_ref()) {
-            self.report.conflicts += 1;
-            let task_id = op.task_id;
-            let account_id = self.account.id;
-            // Show the current server state next to the conflict.
-            return self.settle(|tx, at| {
-                match (&fresh, task_id) {
-                    (Some(record), _) => {
-                        tasks::upsert(tx, account_id, std::slice::from_ref(record), at)?;
-                    }
-                    (None, Some(id)) => tx
-                        .execute("UPDATE tasks SET gone = 1 WHERE id = ?1", [id])
-                        .map(|_| ())?,
-                    (None, None) => {}
+        }
+
+        // Preconditions; what passes is marked `sending` in one transaction.
+        let mut sending = Vec::with_capacity(checking.len());
+        for (op, key) in checking {
+            if let Some(e) = key.as_deref().and_then(|k| unreadable.remove(k)) {
+                self.failed_before_sending(&op, e).into_result()?;
+                continue;
+            }
+            let fresh = key.as_ref().and_then(|k| known.get(k).cloned().flatten());
+            if let Err(precondition::Conflict(reason)) = precondition::check(&op, fresh.as_ref()) {
+                self.conflict(&op, fresh.as_ref(), &reason).into_result()?;
+                if let Some(key) = key {
+                    known.remove(&key);
                 }
-                outbox::mark_conflict(tx, &op_ref, &reason, at)
-            });
+                continue;
+            }
+            sending.push((op, fresh));
         }
-        // The op may be on the wire from here on: say so durably first.
+        if sending.is_empty() {
+            return Ok(());
+        }
+        // The ops may be on the wire from here on: say so durably first.
         let at = now();
-        if let Err(e) = self
-            .replica
-            .write(|tx| outbox::mark_sending(tx, &op_ref, at))
-        {
-            return Next::Stop(e.into());
+        self.replica.write(|tx| {
+            for (op, _) in &sending {
+                outbox::mark_sending(tx, &op.op_id.to_string(), at)?;
+            }
+            Ok(())
+        })?;
+        let answers = concurrently(concurrency, &sending, |(op, fresh)| {
+            remote.execute(op, fresh.as_ref())
+        })
+        .await;
+
+        // What the server applied is marked done together, before anything
+        // else is asked: a claim in doubt is told apart by what done claims
+        // took.
+        let mut applied = Vec::new();
+        let mut refused = Vec::new();
+        for ((op, _), answer) in sending.into_iter().zip(answers) {
+            match answer {
+                Ok(outcome) => applied.push((op, outcome)),
+                Err(e) => refused.push((op, e)),
+            }
         }
-        match self.remote.execute(op, fresh.as_ref()).await {
-            Ok(outcome) => self.finish(op, outcome).await,
-            Err(e) => self.failed_after_sending(op, e).await,
+        let adopted = self.replica.write(|tx| {
+            let at = now();
+            applied
+                .iter()
+                .map(|(op, outcome)| record_done(tx, op, outcome, at))
+                .collect::<crate::Result<Vec<_>>>()
+        })?;
+        self.report.applied += applied.len();
+        let mut stop = None;
+        for (op, e) in refused {
+            if let Next::Stop(e) = self.failed_after_sending(&op, e).await
+                && stop.is_none()
+            {
+                stop = Some(e);
+            }
         }
+        if let Some(e) = stop {
+            // Applied ops are recorded; their tasks refresh in the next run.
+            return Err(e);
+        }
+
+        // Bring the touched tasks up to date (and remember their state for
+        // their next op). A failure here only delays it to the next pull.
+        let mut touched = Vec::with_capacity(applied.len());
+        for ((op, outcome), adopted) in applied.iter().zip(adopted) {
+            if let Some(key) = self.touched_key(op, outcome.key.as_deref())? {
+                touched.push((op, adopted, key));
+            }
+        }
+        let states = concurrently(concurrency, &touched, |(_, _, key)| remote.fetch(key)).await;
+        let account_id = self.account.id;
+        let mut refreshed = Vec::with_capacity(touched.len());
+        for ((op, adopted, key), state) in touched.into_iter().zip(states) {
+            match state {
+                Ok(state) => {
+                    known.insert(key, state.clone());
+                    refreshed.push((op, adopted, state));
+                }
+                Err(_) => {
+                    known.remove(&key);
+                }
+            }
+        }
+        self.replica.write(|tx| {
+            let at = now();
+            for (op, adopted, state) in &refreshed {
+                store_refreshed(tx, account_id, op, *adopted, state.as_ref(), at)?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// `op`'s precondition failed: a conflict, shown next to the current
+    /// server state.
+    fn conflict(&mut self, op: &Op, fresh: Option<&TaskRecord>, reason: &str) -> Next {
+        self.report.conflicts += 1;
+        let op_ref = op.op_id.to_string();
+        let task_id = op.task_id;
+        let account_id = self.account.id;
+        self.settle(|tx, at| {
+            match (fresh, task_id) {
+                (Some(record), _) => {
+                    tasks::upsert(tx, account_id, std::slice::from_ref(record), at)?;
+                }
+                (None, Some(id)) => tx
+                    .execute("UPDATE tasks SET gone = 1 WHERE id = ?1", [id])
+                    .map(|_| ())?,
+                (None, None) => {}
+            }
+            outbox::mark_conflict(tx, &op_ref, reason, at)
+        })
     }
 
     /// Writes one state change of `op` in a transaction.
@@ -657,53 +800,103 @@ impl Run<'_> {
         }
     }
 
-    /// The server applied `op`: mark it done and bring the task up to date.
+    /// The key of the task `op` touched, to refresh it: a created or
+    /// claimed task's new key, else the op's task's.
+    fn touched_key(&self, op: &Op, new_key: Option<&str>) -> Result<Option<String>, SyncError> {
+        match (new_key, op.kind) {
+            (Some(k), OpKind::CreateTask | OpKind::Allocate) => Ok(Some(k.to_owned())),
+            _ => self.key_of(op),
+        }
+    }
+
+    /// The server applied `op` (found out by asking): mark it done and
+    /// bring the task up to date.
     async fn finish(&mut self, op: &Op, outcome: Outcome) -> Next {
-        let op_ref = op.op_id.to_string();
         self.report.applied += 1;
-        let result = outcome.result.clone();
-        let task_id = op.task_id;
-        let new_key = outcome.key.clone();
-        let is_create = op.kind == OpKind::CreateTask;
-        let adopted = match self.replica.write(|tx| {
-            let at = now();
-            outbox::mark_done(tx, &op_ref, Some(result), new_key.as_deref(), at)?;
-            match (is_create, task_id, &new_key) {
-                (true, Some(id), Some(key)) => tasks::adopt_placeholder(tx, id, key).map(Some),
-                _ => Ok(task_id),
-            }
-        }) {
+        let adopted = match self
+            .replica
+            .write(|tx| record_done(tx, op, &outcome, now()))
+        {
             Ok(id) => id,
             Err(e) => return Next::Stop(e.into()),
         };
-        // Refresh what the op touched; a failure here only delays it to
-        // the next pull.
-        let key = match (&new_key, op.kind) {
-            (Some(k), OpKind::CreateTask | OpKind::Allocate) => Some(k.clone()),
-            _ => match self.key_of(op) {
-                Ok(k) => k,
-                Err(e) => return Next::Stop(e),
-            },
+        let key = match self.touched_key(op, outcome.key.as_deref()) {
+            Ok(k) => k,
+            Err(e) => return Next::Stop(e),
         };
+        // A failure to refresh only delays it to the next pull.
         if let Some(key) = key
             && let Ok(fresh) = self.remote.fetch(&key).await
         {
             let account_id = self.account.id;
-            let written = self.replica.write(|tx| {
-                let at = now();
-                match (&fresh, adopted) {
-                    (Some(record), _) => {
-                        tasks::upsert(tx, account_id, std::slice::from_ref(record), at).map(|_| ())
-                    }
-                    (None, Some(id)) if op.kind != OpKind::Allocate => tasks::vanish(tx, id),
-                    _ => Ok(()),
-                }
-            });
-            if let Err(e) = written {
+            if let Err(e) = self.replica.write(|tx| {
+                store_refreshed(tx, account_id, op, adopted, fresh.as_ref(), now())
+            }) {
                 return Next::Stop(e.into());
             }
         }
         Next::Continue
+    }
+}
+
+impl Next {
+    fn into_result(self) -> Result<(), SyncError> {
+        match self {
+            Next::Continue => Ok(()),
+            Next::Stop(e) => Err(e),
+        }
+    }
+}
+
+/// Runs `f` over `items`, at most `limit` at a time, answers in the
+/// items' order.
+async fn concurrently<'a, T, R>(
+    limit: usize,
+    items: &'a [T],
+    f: impl FnMut(&'a T) -> crate::remote::BoxFuture<'a, R>,
+) -> Vec<R> {
+    stream::iter(items.iter().map(f))
+        .buffered(limit)
+        .collect()
+        .await
+}
+
+/// Marks `op` done with the server's answer. Returns the task it concerns
+/// now: a task created offline adopts its server key here.
+fn record_done(
+    tx: &rusqlite::Transaction<'_>,
+    op: &Op,
+    outcome: &Outcome,
+    at: Timestamp,
+) -> crate::Result<Option<i64>> {
+    let op_ref = op.op_id.to_string();
+    outbox::mark_done(
+        tx,
+        &op_ref,
+        Some(outcome.result.clone()),
+        outcome.key.as_deref(),
+        at,
+    )?;
+    match (op.kind, op.task_id, &outcome.key) {
+        (OpKind::CreateTask, Some(id), Some(key)) => tasks::adopt_placeholder(tx, id, key).map(Some),
+        _ => Ok(op.task_id),
+    }
+}
+
+/// Stores the state of a task fetched after `op` was applied; a task no
+/// longer in view vanishes (except after a claim, which has no task yet).
+fn store_refreshed(
+    tx: &rusqlite::Transaction<'_>,
+    account_id: i64,
+    op: &Op,
+    adopted: Option<i64>,
+    fresh: Option<&TaskRecord>,
+    at: Timestamp,
+) -> crate::Result<()> {
+    match (fresh, adopted) {
+        (Some(record), _) => tasks::upsert(tx, account_id, std::slice::from_ref(record), at).map(|_| ()),
+        (None, Some(id)) if op.kind != OpKind::Allocate => tasks::vanish(tx, id),
+        _ => Ok(()),
     }
 }
 
