@@ -3,6 +3,7 @@
 //! small pool of read-only connections (WAL lets them read concurrently).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{LazyLock, Mutex, MutexGuard};
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
@@ -36,11 +37,17 @@ fn hold<T>(db: &Database, f: impl FnOnce(&mut Connection) -> Result<T>) -> Resul
     HOLDING_WRITER.set(true);
     let result = f(&mut conn);
     HOLDING_WRITER.set(false);
+    // After the commit: a reader that saw the old generation may have seen
+    // the new data too, which only makes what it remembers expire early.
+    db.generation.fetch_add(1, Ordering::Release);
     result
 }
 
 /// How many read-only connections are kept for concurrent readers.
-const READERS: usize = 4;
+const READERS: usize = 16;
+
+/// Prepared statements kept per connection.
+const STATEMENT_CACHE: usize = 256;
 
 /// The engine's database and its connections.
 #[derive(Debug)]
@@ -48,6 +55,9 @@ pub struct Database {
     path: Option<PathBuf>,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    /// Bumped whenever the writer was used: what is remembered from a read
+    /// (see `server::listings`) holds while it stays the same.
+    generation: AtomicU64,
 }
 
 impl Database {
@@ -68,6 +78,7 @@ impl Database {
             path: Some(path),
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
+            generation: AtomicU64::new(0),
         })
     }
 
@@ -80,7 +91,13 @@ impl Database {
             path: None,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
+            generation: AtomicU64::new(0),
         })
+    }
+
+    /// Changes after every write (see the field).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     pub fn path(&self) -> Option<&Path> {
@@ -137,6 +154,9 @@ fn configure(conn: &Connection) -> Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "foreign_keys", true)?;
     conn.pragma_update(None, "cache_size", -16_384)?;
+    // Every request runs a dozen small statements; preparing them again
+    // each time cost more than running them (rusqlite keeps 16 by default).
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     rusqlite::vtab::array::load_module(conn)?;
     Ok(())
 }

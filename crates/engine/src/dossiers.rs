@@ -24,7 +24,8 @@ pub fn add_case(tx: &Transaction<'_>, name: &str) -> Result<i64> {
 
 pub fn case_name(conn: &Connection, id: i64) -> Result<String> {
     Ok(conn
-        .query_row("SELECT name FROM cases WHERE id = ?1", [id], |r| r.get(0))
+        .prepare_cached("SELECT name FROM cases WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
         .optional()?
         .unwrap_or_default())
 }
@@ -76,22 +77,16 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Dossier> {
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<Dossier> {
-    conn.query_row(
-        "SELECT id, case_id, title, path, org_unit FROM dossiers WHERE id = ?1",
-        [id],
-        from_row,
-    )
-    .optional()?
-    .ok_or_else(|| EngineError::NotFound(format!("dossier {id}")))
+    conn.prepare_cached("SELECT id, case_id, title, path, org_unit FROM dossiers WHERE id = ?1")?
+        .query_row([id], from_row)
+        .optional()?
+        .ok_or_else(|| EngineError::NotFound(format!("dossier {id}")))
 }
 
 pub fn by_path(conn: &Connection, path: &str) -> Result<Option<Dossier>> {
     Ok(conn
-        .query_row(
-            "SELECT id, case_id, title, path, org_unit FROM dossiers WHERE path = ?1",
-            [path.trim_matches('/')],
-            from_row,
-        )
+        .prepare_cached("SELECT id, case_id, title, path, org_unit FROM dossiers WHERE path = ?1")?
+        .query_row([path.trim_matches('/')], from_row)
         .optional()?)
 }
 

@@ -37,9 +37,9 @@ pub fn change(field_id: &str, field_title: &str, before: Value, after: Value) ->
 /// makes them, bumped when two responses fall into the same microsecond.
 fn next_id(tx: &Transaction<'_>) -> Result<i64> {
     let micros = jiff::Timestamp::now().as_microsecond();
-    let last: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM responses", [], |r| {
-        r.get(0)
-    })?;
+    let last: i64 = tx
+        .prepare_cached("SELECT coalesce(max(id), 0) FROM responses")?
+        .query_row([], |r| r.get(0))?;
     Ok(micros.max(last + 1))
 }
 

@@ -140,9 +140,8 @@ pub fn set_password(tx: &Transaction<'_>, id: &str, password: &str) -> Result<()
 /// The stored password hash of a user, for authentication.
 pub fn password_hash(conn: &Connection, id: &str) -> Result<Option<String>> {
     Ok(conn
-        .query_row("SELECT password_hash FROM users WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
+        .prepare_cached("SELECT password_hash FROM users WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
         .optional()?)
 }
 
@@ -160,11 +159,8 @@ fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
 
 pub fn find_user(conn: &Connection, id: &str) -> Result<Option<User>> {
     Ok(conn
-        .query_row(
-            &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
-            [id],
-            user_from_row,
-        )
+        .prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"))?
+        .query_row([id], user_from_row)
         .optional()?)
 }
 
@@ -229,11 +225,8 @@ fn group_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Group> {
 
 pub fn find_group(conn: &Connection, id: &str) -> Result<Option<Group>> {
     Ok(conn
-        .query_row(
-            "SELECT id, num, display_name, kind FROM groups WHERE id = ?1",
-            [id],
-            group_from_row,
-        )
+        .prepare_cached("SELECT id, num, display_name, kind FROM groups WHERE id = ?1")?
+        .query_row([id], group_from_row)
         .optional()?)
 }
 
@@ -311,12 +304,11 @@ pub fn principal(conn: &Connection, user: &str) -> Result<Principal> {
 /// The first org unit a user belongs to (their GEVER "client").
 pub fn org_unit_of(conn: &Connection, user: &str) -> Result<Option<String>> {
     Ok(conn
-        .query_row(
+        .prepare_cached(
             "SELECT g.id FROM memberships m JOIN groups g ON g.id = m.group_id
              WHERE m.user_id = ?1 AND g.kind = 'org_unit' ORDER BY g.id LIMIT 1",
-            [user],
-            |r| r.get(0),
-        )
+        )?
+        .query_row([user], |r| r.get(0))
         .optional()?)
 }
 

@@ -147,6 +147,33 @@ async fn check_21_small_pages_carry_batching_links_and_together_list_everything_
 }
 
 #[tokio::test]
+async fn pages_asked_after_a_change_see_the_change() {
+    // Later pages of a listing are slices of its first page's order, kept
+    // only while nothing was written (server::listings).
+    let g = Gever::demo();
+    let (first, _) = index(&g, "hans.muster", "?b_size=3").await;
+    assert_eq!(first.items_total, 14);
+    let (second, _) = index(&g, "hans.muster", "?b_size=3&b_start=3").await;
+    assert_eq!(second.items_total, 14);
+    g.create(
+        "peter.meier",
+        BAU,
+        json!({"title": "Neu dazwischen", "responsible": "fd:hans.muster"}),
+    )
+    .await;
+    let (again, _) = index(&g, "hans.muster", "?b_size=3&b_start=3").await;
+    assert_eq!(again.items_total, 15, "the new task counts");
+    let (newest, _) = index(&g, "hans.muster", "?b_size=3").await;
+    assert_eq!(
+        newest.items[0].title, "Neu dazwischen",
+        "newest first, on the first page asked after it"
+    );
+    // Another user's listing is theirs, not a slice of hans's.
+    let (peter, _) = index(&g, "peter.meier", "?b_size=3").await;
+    assert_ne!(peter.items_total, 15);
+}
+
+#[tokio::test]
 async fn check_21_sorting_defaults_to_newest_first_and_follows_sort_on_and_order() {
     let g = Gever::demo();
     let (idx, _) = index(&g, "hans.muster", "").await;

@@ -786,26 +786,31 @@ fn set_state(
                 .map(|e| serde_json::Value::Object(e).to_string()),
         ),
     };
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE outbox SET state = ?2, attempts = attempts + ?3, error_kind = ?4, last_error = ?5,
             not_before = ?6, result = coalesce(?7, result), payload = ?8, effect = ?9,
             updated_at = ?10, result_key = coalesce(?11, result_key)
          WHERE seq = ?1",
-        params![
-            op.seq,
-            to.as_str(),
-            change.count_attempt as i64,
-            error_kind,
-            last_error,
-            change.not_before.map(format_ts),
-            change.result.as_ref().map(|r| r.to_string()),
-            payload,
-            effect,
-            format_ts(now),
-            change.result_key,
-        ],
-    )?;
-    if let Some(task_id) = op.task_id {
+    )?
+    .execute(params![
+        op.seq,
+        to.as_str(),
+        change.count_attempt as i64,
+        error_kind,
+        last_error,
+        change.not_before.map(format_ts),
+        change.result.as_ref().map(|r| r.to_string()),
+        payload,
+        effect,
+        format_ts(now),
+        change.result_key,
+    ])?;
+    // The task's folded effect counts pending and sending ops alike: only
+    // an op entering or leaving them, or a changed request, moves it.
+    let in_flight = |s: OpState| matches!(s, OpState::Pending | OpState::Sending);
+    if let Some(task_id) = op.task_id
+        && (change.request.is_some() || in_flight(op.state) != in_flight(to))
+    {
         effect::refresh(tx, task_id)?;
     }
     get(tx, &op.op_id.to_string())

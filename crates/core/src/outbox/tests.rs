@@ -385,8 +385,17 @@ fn a_pending_op_rescheduled_before_sending_counts_the_attempt_and_stays_pending(
         .unwrap();
     assert_eq!((back.state, back.attempts), (OpState::Pending, 1));
     assert_eq!(back.last_error.as_deref(), Some("fetch: 503"));
-    assert!(ready(fx.r.conn(), fx.work, now(), &[], usize::MAX).unwrap().is_empty());
-    assert_eq!(ready(fx.r.conn(), fx.work, later, &[], usize::MAX).unwrap().len(), 1);
+    assert!(
+        ready(fx.r.conn(), fx.work, now(), &[], usize::MAX)
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        ready(fx.r.conn(), fx.work, later, &[], usize::MAX)
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[test]
@@ -713,7 +722,12 @@ fn claims_belong_to_the_account_and_their_parameters_are_checked() {
         .queue(fx.work, None, claim(10, Some("Participant='Lane1'")))
         .unwrap();
     assert_eq!((op.task_id, op.kind), (None, OpKind::Allocate));
-    assert_eq!(ready(fx.r.conn(), fx.work, now(), &[], usize::MAX).unwrap().len(), 1);
+    assert_eq!(
+        ready(fx.r.conn(), fx.work, now(), &[], usize::MAX)
+            .unwrap()
+            .len(),
+        1
+    );
     for (bad, message) in [
         (claim(-2, None), "fetch count"),
         (claim(0, None), "fetch count"),

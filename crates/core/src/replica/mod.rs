@@ -183,6 +183,9 @@ fn configure(conn: &Connection, writer: bool) -> Result<()> {
     // Enough page cache to keep the narrow `tasks` table and its indexes
     // of a 100,000-task replica in memory (in KiB; allocated only as used).
     conn.pragma_update(None, "cache_size", if writer { -65_536 } else { -32_768 })?;
+    // Syncing runs a few dozen distinct statements over and over;
+    // rusqlite keeps 16 prepared by default, too few to stop re-preparing.
+    conn.set_prepared_statement_cache_capacity(256);
     search::register_functions(conn)?;
     rusqlite::vtab::array::load_module(conn)?;
     Ok(())

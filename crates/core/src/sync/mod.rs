@@ -829,9 +829,10 @@ impl Run<'_> {
             && let Ok(fresh) = self.remote.fetch(&key).await
         {
             let account_id = self.account.id;
-            if let Err(e) = self.replica.write(|tx| {
-                store_refreshed(tx, account_id, op, adopted, fresh.as_ref(), now())
-            }) {
+            if let Err(e) = self
+                .replica
+                .write(|tx| store_refreshed(tx, account_id, op, adopted, fresh.as_ref(), now()))
+            {
                 return Next::Stop(e.into());
             }
         }
@@ -878,7 +879,9 @@ fn record_done(
         at,
     )?;
     match (op.kind, op.task_id, &outcome.key) {
-        (OpKind::CreateTask, Some(id), Some(key)) => tasks::adopt_placeholder(tx, id, key).map(Some),
+        (OpKind::CreateTask, Some(id), Some(key)) => {
+            tasks::adopt_placeholder(tx, id, key).map(Some)
+        }
         _ => Ok(op.task_id),
     }
 }
@@ -894,7 +897,9 @@ fn store_refreshed(
     at: Timestamp,
 ) -> crate::Result<()> {
     match (fresh, adopted) {
-        (Some(record), _) => tasks::upsert(tx, account_id, std::slice::from_ref(record), at).map(|_| ()),
+        (Some(record), _) => {
+            tasks::upsert(tx, account_id, std::slice::from_ref(record), at).map(|_| ())
+        }
         (None, Some(id)) if op.kind != OpKind::Allocate => tasks::vanish(tx, id),
         _ => Ok(()),
     }

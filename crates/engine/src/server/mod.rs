@@ -16,6 +16,7 @@ mod auth;
 mod background;
 mod gever;
 mod hitachi;
+mod listings;
 mod omflow;
 mod times;
 
@@ -78,6 +79,7 @@ pub struct AppState {
     pub config: ServerConfig,
     pub sessions: omflow::Sessions,
     pub tokens: auth::TokenKey,
+    pub listings: listings::Listings,
 }
 
 type State = Arc<AppState>;
@@ -96,6 +98,7 @@ impl Server {
                 engine,
                 sessions: omflow::Sessions::default(),
                 tokens: auth::TokenKey::random(),
+                listings: listings::Listings::default(),
                 config,
             }),
         }

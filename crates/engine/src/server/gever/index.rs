@@ -298,14 +298,6 @@ fn where_clause(ctx: &Ctx, pairs: &[(String, String)]) -> (String, Vec<SqlValue>
     (wheres.join(" AND "), params)
 }
 
-fn prefixed_columns() -> String {
-    tasks::COLUMNS
-        .split(',')
-        .map(|c| format!("t.{}", c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 pub(super) fn answer(ctx: &Ctx, uri: &Uri, url: &str) -> Result<Answer> {
     let pairs = pairs(uri);
     let get = |name: &str| {
@@ -330,22 +322,35 @@ pub(super) fn answer(ctx: &Ctx, uri: &Uri, url: &str) -> Result<Answer> {
         .filter(|(k, _)| k == "facets" || k.starts_with("facets:"))
         .map(|(_, v)| v.clone())
         .collect();
-    let (total, items, facets) = ctx.state.engine.db().read(|c| {
-        let total: i64 = c.query_row(
-            &format!("SELECT count(*) FROM tasks t WHERE {where_sql}"),
-            rusqlite::params_from_iter(params.iter()),
-            |r| r.get(0),
-        )?;
-        let mut stmt = c.prepare_cached(&format!(
-            "SELECT {} FROM tasks t WHERE {where_sql} ORDER BY {order} LIMIT {b_size} OFFSET {b_start}",
-            prefixed_columns()
-        ))?;
-        let found = stmt
-            .query_map(rusqlite::params_from_iter(params.iter()), tasks::from_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut items = Vec::new();
-        for t in &found {
-            items.push(item(ctx, c, t)?);
+    let db = ctx.state.engine.db();
+    // Read before the transaction starts: see `Database::generation`.
+    let generation = db.generation();
+    let (total, items, facets) = db.read(|c| {
+        // The whole listing's order once; its pages are slices of it.
+        let listing = format!("{where_sql} ORDER BY {order} {params:?}");
+        let ids = ctx.state.listings.ids(&listing, generation, || {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT t.id FROM tasks t WHERE {where_sql} ORDER BY {order}"
+            ))?;
+            let ids = stmt
+                .query_map(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<i64>>>()?;
+            Ok(ids)
+        })?;
+        let total = i64::try_from(ids.len()).unwrap_or(i64::MAX);
+        let from = usize::try_from(b_start)
+            .unwrap_or(usize::MAX)
+            .min(ids.len());
+        let to = from
+            .saturating_add(usize::try_from(b_size).unwrap_or(usize::MAX))
+            .min(ids.len());
+        let mut items = Vec::with_capacity(to - from);
+        for id in &ids[from..to] {
+            // Missing only when a write raced this read and deleted it;
+            // that write moved the generation, so the next page recomputes.
+            if let Some(t) = tasks::get(c, *id)? {
+                items.push(item(ctx, c, &t)?);
+            }
         }
         let facets = facets(ctx, c, &requested, &where_sql, &params)?;
         Ok((total, items, facets))
