@@ -40,7 +40,11 @@ pub struct Args {
 }
 
 pub fn run(home: &Home, args: Args) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    // The sync itself runs on this thread; two workers carry the HTTP
+    // connections, so the next listing page travels while the replica
+    // writes this one.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()?;
     runtime.block_on(run_async(home, args))

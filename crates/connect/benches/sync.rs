@@ -53,8 +53,11 @@ fn smoke_run() -> bool {
     !std::env::args().any(|a| a == "--bench")
 }
 
+/// As `tasklane sync` runs: the sync on this thread, the HTTP connections
+/// on two workers.
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .unwrap()

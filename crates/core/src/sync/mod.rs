@@ -31,7 +31,7 @@ pub mod precondition;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
-use futures_util::{StreamExt, stream};
+use futures_util::{StreamExt, future, stream};
 use jiff::{SignedDuration, Timestamp};
 use rusqlite::OptionalExtension;
 use serde::Serialize;
@@ -44,6 +44,9 @@ use crate::replica::{Replica, sync_state, tasks};
 use crate::time::{now, parse_ts};
 
 pub use notify::{Notification, Notifier};
+
+/// Listed tasks merged into the replica per transaction.
+const MERGE_BATCH: usize = 2_000;
 
 /// How a sync run behaves.
 #[derive(Debug, Clone)]
@@ -407,25 +410,54 @@ impl Run<'_> {
         let mut cursor: Option<String> = None;
         let mut seen_keys = HashSet::new();
         let mut seen = Vec::new();
-        let watermark;
+        let mut unmerged = Vec::new();
         let mut pages = 0;
-        loop {
-            let page = self
-                .remote
-                .list_page(&mode, cursor.as_deref())
-                .await
-                .map_err(SyncError::from_remote)?;
+        let remote = self.remote;
+        let mut page = remote
+            .list_page(&mode, None)
+            .await
+            .map_err(SyncError::from_remote)?;
+        let watermark = loop {
             pages += 1;
-            let at = now();
-            let account = self.account;
-            let (stats, page_seen) = self
-                .replica
-                .write(|tx| merge_page(tx, account, &page.tasks, at, !first_sync))?;
-            self.report.inserted += stats.inserted as usize;
-            self.report.updated += stats.updated as usize;
-            seen.extend(page_seen);
+            let next = match page.next.take() {
+                Some(next) if Some(&next) == cursor.as_ref() => {
+                    return Err(SyncError::Remote(RemoteError::new(
+                        RemoteErrorKind::Protocol,
+                        "the server's listing did not advance (the same page cursor twice)",
+                    )));
+                }
+                Some(_) if pages >= options.max_pages => {
+                    return Err(SyncError::Remote(RemoteError::new(
+                        RemoteErrorKind::Protocol,
+                        format!("the listing went on past {} pages", options.max_pages),
+                    )));
+                }
+                next => next,
+            };
             self.report.pulled += page.tasks.len();
             seen_keys.extend(page.tasks.iter().map(|t| t.key.clone()));
+            unmerged.extend(std::mem::take(&mut page.tasks));
+            // Pages are merged a few at a time: one commit per page rewrote
+            // the same index pages into the WAL over and over. A run that
+            // stops before merging loses nothing; the next one lists again.
+            let due = unmerged.len() >= MERGE_BATCH || next.is_none();
+            // The next page is asked for before merging this one, so the
+            // server prepares it while the replica writes.
+            let fetch_next = async {
+                match &next {
+                    Some(cursor) => Some(remote.list_page(&mode, Some(cursor)).await),
+                    None => None,
+                }
+            };
+            let merge_now = async {
+                if due {
+                    self.merge(&mut unmerged, first_sync).map(Some)
+                } else {
+                    Ok(None)
+                }
+            };
+            let (fetched, merged) = future::join(fetch_next, merge_now).await;
+            seen.extend(merged?.unwrap_or_default());
             (self.progress)(Event::Pulling {
                 account: self.account.name.clone(),
                 full,
@@ -433,26 +465,14 @@ impl Run<'_> {
                 tasks: self.report.pulled,
                 total: page.total,
             });
-            match page.next {
-                Some(next) if Some(&next) == cursor.as_ref() => {
-                    return Err(SyncError::Remote(RemoteError::new(
-                        RemoteErrorKind::Protocol,
-                        "the server's listing did not advance (the same page cursor twice)",
-                    )));
+            match fetched {
+                Some(fetched) => {
+                    page = fetched.map_err(SyncError::from_remote)?;
+                    cursor = next;
                 }
-                Some(next) if pages < options.max_pages => cursor = Some(next),
-                Some(_) => {
-                    return Err(SyncError::Remote(RemoteError::new(
-                        RemoteErrorKind::Protocol,
-                        format!("the listing went on past {} pages", options.max_pages),
-                    )));
-                }
-                None => {
-                    watermark = page.watermark;
-                    break;
-                }
+                None => break page.watermark,
             }
-        }
+        };
         let account_id = self.account.id;
         let exhaustive = full && caps.exhaustive_listing;
         let at = now();
@@ -474,6 +494,23 @@ impl Run<'_> {
             first_sync,
             seen,
         ))
+    }
+
+    /// Merges listed tasks into the replica in one transaction.
+    fn merge(
+        &mut self,
+        records: &mut Vec<TaskRecord>,
+        first_sync: bool,
+    ) -> Result<Vec<notify::Seen>, SyncError> {
+        let at = now();
+        let account = self.account;
+        let (stats, seen) = self
+            .replica
+            .write(|tx| merge_page(tx, account, records, at, !first_sync))?;
+        records.clear();
+        self.report.inserted += stats.inserted as usize;
+        self.report.updated += stats.updated as usize;
+        Ok(seen)
     }
 
     // ---- 4. refresh ------------------------------------------------------
