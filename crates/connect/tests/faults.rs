@@ -117,6 +117,14 @@ struct Run {
     seed: u64,
 }
 
+/// The faults that lose the answer to a write the server applied.
+const LOST_ANSWERS: [Fault; 4] = [
+    Fault::ResetAfterForward,
+    Fault::Stall,
+    Fault::Truncate,
+    Fault::Malformed,
+];
+
 impl Run {
     fn go(self) {
         let engine = demo_engine();
@@ -203,6 +211,12 @@ impl Run {
         // The network breaks; the device keeps trying (time passes between
         // runs, so backoffs are over).
         proxy.set_rate(RATE);
+        // Each way of losing an applied write's answer, once for sure: ops
+        // travel several at a time, so which exchange the random deal
+        // gives which fault depends on their timing.
+        for (n, lost) in LOST_ANSWERS.into_iter().enumerate() {
+            proxy.break_write(n, lost);
+        }
         let mut failed_runs = 0;
         for _ in 0..30 {
             if device.try_sync(remote.as_ref(), &heard).is_err() {
@@ -299,12 +313,7 @@ impl Run {
             "claims applied on the server vs claims done on the device"
         );
         // The answer to an applied write was lost in every way at least once.
-        for lost in [
-            Fault::ResetAfterForward,
-            Fault::Stall,
-            Fault::Truncate,
-            Fault::Malformed,
-        ] {
+        for lost in LOST_ANSWERS {
             assert!(
                 on_writes.contains(&lost),
                 "{lost:?} never hit a write: {on_writes:?}"
