@@ -356,17 +356,7 @@ fn an_expired_omflow_security_code_mid_sync_is_renewed_and_the_work_log_sent_onc
     let report = device.sync(remote.as_ref(), &heard);
     assert_eq!(device.op_state(&op).0, OpState::Done, "{report:?}");
     assert!(report.pulled > 0);
-    let logged: i64 = engine
-        .db()
-        .read(|c| {
-            Ok(c.query_row(
-                "SELECT count(*) FROM responses WHERE text = '已電話聯絡廠商'",
-                [],
-                |r| r.get(0),
-            )?)
-        })
-        .unwrap();
-    assert_eq!(logged, 1);
+    assert_eq!(comments_with(&engine, "已電話聯絡廠商"), 1);
 }
 
 #[test]

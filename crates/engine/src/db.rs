@@ -37,9 +37,6 @@ fn hold<T>(db: &Database, f: impl FnOnce(&mut Connection) -> Result<T>) -> Resul
     HOLDING_WRITER.set(true);
     let result = f(&mut conn);
     HOLDING_WRITER.set(false);
-    // After the commit: a reader that saw the old generation may have seen
-    // the new data too, which only makes what it remembers expire early.
-    db.generation.fetch_add(1, Ordering::Release);
     result
 }
 
@@ -55,7 +52,7 @@ pub struct Database {
     path: Option<PathBuf>,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
-    /// Bumped whenever the writer was used: what is remembered from a read
+    /// Bumped after every committed write: what is remembered from a read
     /// (see `server::listings`) holds while it stays the same.
     generation: AtomicU64,
 }
@@ -117,6 +114,10 @@ impl Database {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let value = f(&tx)?;
             tx.commit()?;
+            // After the commit: a reader that saw the old generation may
+            // have seen the new data too, which only makes what it
+            // remembers expire early.
+            self.generation.fetch_add(1, Ordering::Release);
             Ok(value)
         })
     }

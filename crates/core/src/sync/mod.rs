@@ -653,12 +653,11 @@ impl Run<'_> {
                 self.failed_before_sending(&op, e).into_result()?;
                 continue;
             }
-            let fresh = key.as_ref().and_then(|k| known.get(k).cloned().flatten());
+            // Taken out: whatever happens to the op, the task's state is
+            // fetched afresh before its next one is checked.
+            let fresh = key.as_ref().and_then(|k| known.remove(k)).flatten();
             if let Err(precondition::Conflict(reason)) = precondition::check(&op, fresh.as_ref()) {
                 self.conflict(&op, fresh.as_ref(), &reason).into_result()?;
-                if let Some(key) = key {
-                    known.remove(&key);
-                }
                 continue;
             }
             sending.push((op, fresh));
@@ -711,35 +710,42 @@ impl Run<'_> {
             return Err(e);
         }
 
-        // Bring the touched tasks up to date (and remember their state for
-        // their next op). A failure here only delays it to the next pull.
+        self.refresh_applied(&applied, adopted, known, concurrency)
+            .await
+    }
+
+    /// Brings the tasks the applied ops touched up to date, and remembers
+    /// their state for their next op. A failure here only delays it to the
+    /// next pull.
+    async fn refresh_applied(
+        &mut self,
+        applied: &[(Op, Outcome)],
+        adopted: Vec<Option<i64>>,
+        known: &mut HashMap<String, Option<TaskRecord>>,
+        concurrency: usize,
+    ) -> Result<(), SyncError> {
         let mut touched = Vec::with_capacity(applied.len());
         for ((op, outcome), adopted) in applied.iter().zip(adopted) {
             if let Some(key) = self.touched_key(op, outcome.key.as_deref())? {
                 touched.push((op, adopted, key));
             }
         }
+        let remote = self.remote;
         let states = concurrently(concurrency, &touched, |(_, _, key)| remote.fetch(key)).await;
+        let refreshed: Vec<_> = touched
+            .into_iter()
+            .zip(states)
+            .filter_map(|((op, adopted, key), state)| Some((op, adopted, key, state.ok()?)))
+            .collect();
         let account_id = self.account.id;
-        let mut refreshed = Vec::with_capacity(touched.len());
-        for ((op, adopted, key), state) in touched.into_iter().zip(states) {
-            match state {
-                Ok(state) => {
-                    known.insert(key, state.clone());
-                    refreshed.push((op, adopted, state));
-                }
-                Err(_) => {
-                    known.remove(&key);
-                }
-            }
-        }
         self.replica.write(|tx| {
             let at = now();
-            for (op, adopted, state) in &refreshed {
+            for (op, adopted, _, state) in &refreshed {
                 store_refreshed(tx, account_id, op, *adopted, state.as_ref(), at)?;
             }
             Ok(())
         })?;
+        known.extend(refreshed.into_iter().map(|(_, _, key, state)| (key, state)));
         Ok(())
     }
 
