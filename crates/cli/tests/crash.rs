@@ -61,25 +61,34 @@ fn sync_killed_at_random_points_applies_every_op_exactly_once() {
         .collect();
     assert!(!ids.is_empty());
 
-    const OPS: usize = 24;
-    for i in 0..OPS {
-        let task = ids[i % ids.len()].to_string();
-        run_ok(h, &["comment", &task, &format!("crash note {i}")]);
-    }
-
-    // Kill sync at random points while it works through the queue, with a
-    // window that widens each round so the kills spread over login, pull
-    // and replay. Stop once a round finds everything done.
-    let done = |h: &Path| -> usize {
+    // Comments are queued in waves of WAVE. Kill sync at random points
+    // while it works through the queue, with a window that widens each
+    // round so the kills spread over login, pull and replay. When a round
+    // finds everything done, the next wave is queued, until enough kills
+    // have landed mid-replay. Ops travel in batches (marked `sending`
+    // together, `done` together), so a kill mid-replay shows either as a
+    // batch left `sending` or as some of the queue done and some not.
+    const WAVE: usize = 24;
+    const KILLS_WANTED: usize = 3;
+    let mut queued = 0;
+    let queue_wave = |queued: &mut usize| {
+        for i in *queued..*queued + WAVE {
+            let task = ids[i % ids.len()].to_string();
+            run_ok(h, &["comment", &task, &format!("crash note {i}")]);
+        }
+        *queued += WAVE;
+    };
+    queue_wave(&mut queued);
+    let states = |h: &Path| -> (usize, usize) {
         let ops: Value = serde_json::from_str(&run_ok(h, &["outbox", "--all", "--json"])).unwrap();
-        ops.as_array()
-            .unwrap()
-            .iter()
-            .filter(|op| op["state"] == "done")
-            .count()
+        let ops = ops.as_array().unwrap();
+        let count = |state: &str| ops.iter().filter(|op| op["state"] == state).count();
+        (count("done"), count("sending"))
     };
     let mut killed_mid_replay = 0;
-    for round in 1..=40u64 {
+    let mut round = 0u64;
+    for _ in 0..120 {
+        round += 1;
         let mut child = tasklane(h)
             .args(["sync", "--password-env", "PW", "--no-notify"])
             .env("PW", "demo")
@@ -90,17 +99,22 @@ fn sync_killed_at_random_points_applies_every_op_exactly_once() {
         std::thread::sleep(Duration::from_millis(random_below(60 * round)));
         child.kill().ok(); // SIGKILL
         let finished = child.wait().unwrap().success();
-        let n = done(h);
-        if !finished && n > 0 && n < OPS {
+        let (done, sending) = states(h);
+        if !finished && (sending > 0 || (done > queued - WAVE && done < queued)) {
             killed_mid_replay += 1;
         }
-        if n == OPS {
-            break;
+        if done == queued {
+            if killed_mid_replay >= KILLS_WANTED {
+                break;
+            }
+            queue_wave(&mut queued);
+            round = 0;
         }
     }
+    eprintln!("{queued} ops queued; kills that landed mid-replay: {killed_mid_replay}");
     assert!(
-        killed_mid_replay > 0,
-        "no kill landed while ops were being sent; the test proved nothing"
+        killed_mid_replay >= KILLS_WANTED,
+        "only {killed_mid_replay} kills landed while ops were being sent; the test proves too little"
     );
     // Then let it finish (an op rescheduled after a kill may need a second pass).
     for _ in 0..3 {
@@ -109,14 +123,14 @@ fn sync_killed_at_random_points_applies_every_op_exactly_once() {
 
     let outbox: Value = serde_json::from_str(&run_ok(h, &["outbox", "--all", "--json"])).unwrap();
     let ops = outbox.as_array().unwrap();
-    assert_eq!(ops.len(), OPS);
+    assert_eq!(ops.len(), queued);
     for op in ops {
         assert_eq!(op["state"], "done", "{op}");
     }
     drop(served);
     let engine =
         rusqlite::Connection::open(server_home.path().join("engine/engine.sqlite3")).unwrap();
-    for i in 0..OPS {
+    for i in 0..queued {
         let n: i64 = engine
             .query_row(
                 "SELECT count(*) FROM responses WHERE response_type = 'comment' AND text = ?1",
