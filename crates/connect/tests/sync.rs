@@ -495,3 +495,110 @@ fn an_expired_gever_token_mid_sync_is_renewed_through_login_and_nothing_is_sent_
         assert_eq!(comments_with(&engine, &format!("Nach Ablauf {i}")), 1);
     }
 }
+
+/// Counts the fetches of each task on the way to the engine.
+struct Counting<'a> {
+    inner: &'a dyn Remote,
+    fetched: std::sync::Mutex<std::collections::HashMap<String, usize>>,
+}
+
+impl Remote for Counting<'_> {
+    fn capabilities(&self) -> tasklane_core::remote::Capabilities {
+        self.inner.capabilities()
+    }
+    fn list_page<'a>(
+        &'a self,
+        mode: &'a tasklane_core::remote::ListMode,
+        cursor: Option<&'a str>,
+    ) -> tasklane_core::remote::BoxFuture<
+        'a,
+        Result<tasklane_core::remote::ListPage, tasklane_core::remote::RemoteError>,
+    > {
+        self.inner.list_page(mode, cursor)
+    }
+    fn fetch<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> tasklane_core::remote::BoxFuture<
+        'a,
+        Result<Option<tasklane_core::model::TaskRecord>, tasklane_core::remote::RemoteError>,
+    > {
+        *self.fetched.lock().unwrap().entry(key.into()).or_default() += 1;
+        self.inner.fetch(key)
+    }
+    fn execute<'a>(
+        &'a self,
+        op: &'a outbox::Op,
+        task: Option<&'a tasklane_core::model::TaskRecord>,
+    ) -> tasklane_core::remote::BoxFuture<
+        'a,
+        Result<tasklane_core::remote::Outcome, tasklane_core::remote::RemoteError>,
+    > {
+        self.inner.execute(op, task)
+    }
+    fn applied<'a>(
+        &'a self,
+        op: &'a outbox::Op,
+        task: Option<&'a tasklane_core::model::TaskRecord>,
+    ) -> tasklane_core::remote::BoxFuture<
+        'a,
+        Result<tasklane_core::remote::Applied, tasklane_core::remote::RemoteError>,
+    > {
+        self.inner.applied(op, task)
+    }
+}
+
+#[test]
+fn a_tasks_queued_comments_go_out_without_a_fetch_between_them_and_it_is_refreshed_once_after() {
+    let engine = demo_engine();
+    let local = LocalRemote::new(engine.clone(), "hans.muster");
+    let mut device = Device::new(AccountKind::Local, "", "hans.muster");
+    let heard = Recording::default();
+    device.sync(&local, &heard);
+    fetch_all(&mut device, &local);
+    let (task, action) = device.actionable().into_iter().next().unwrap();
+    let (_, key, _) = device
+        .tasks()
+        .into_iter()
+        .find(|(id, _, _)| *id == task)
+        .unwrap();
+    let (other, other_key, _) = device
+        .tasks()
+        .into_iter()
+        .find(|(id, _, _)| *id != task)
+        .unwrap();
+
+    // Five comments then a transition on one task, one comment on another.
+    for i in 0..5 {
+        device.queue(Some(task), comment(&format!("in a row {i}")));
+    }
+    device.queue(Some(task), transition(&action));
+    device.queue(Some(other), comment("on its own"));
+    let counting = Counting {
+        inner: &local,
+        fetched: Default::default(),
+    };
+    let report = device.sync(&counting, &heard);
+    assert_eq!(report.applied, 7, "{report:?}");
+    let fetched = counting.fetched.into_inner().unwrap();
+    // Once to check the first comment (the comments after it and the
+    // transition are checked against that state), once after the
+    // transition, which changed the task.
+    assert_eq!(fetched.get(&key), Some(&2), "{fetched:?}");
+    assert_eq!(fetched.get(&other_key), Some(&2), "{fetched:?}");
+
+    // The replica holds what the server holds: every comment, the new state.
+    let stored = tasks::server_record(device.replica.conn(), task).unwrap();
+    let comments = stored.comments.unwrap_or_default();
+    for i in 0..5 {
+        let text = format!("in a row {i}");
+        assert_eq!(comments_with(&engine, &text), 1);
+        assert!(
+            comments.iter().any(|c| c.text == text),
+            "{text} not in the replica"
+        );
+    }
+    let server = runtime().block_on(local.fetch(&key)).unwrap().unwrap();
+    assert_eq!(stored.state, server.state);
+    assert_ne!(stored.actions, None);
+}

@@ -193,10 +193,11 @@ pub trait Remote: Send + Sync {
     /// the user's view.
     fn fetch<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<TaskRecord>, RemoteError>>;
 
-    /// Sends one op. `task` is the task's fresh server state when the op is
-    /// about a task (the sync engine fetched it to check the op's
-    /// precondition), so dialects can use volatile handles such as an
-    /// OMFLOW `data_id`.
+    /// Sends one op. `task` is the task's server state when the op is
+    /// about a task — fetched by the sync engine to check the op's
+    /// precondition, before this op or before the comments this run just
+    /// added to it, which change no handle — so dialects can use volatile
+    /// handles such as an OMFLOW `data_id`.
     fn execute<'a>(
         &'a self,
         op: &'a Op,

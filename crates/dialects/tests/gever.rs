@@ -51,6 +51,11 @@ struct Stub {
     fail_next: Option<(u16, Option<&'static str>, &'static str)>,
     slow_writes: Option<Duration>,
     created: Vec<Value>,
+    /// Whether task GETs honour `?expand=workflow` (plone.restapi does;
+    /// off by default so the fallback to `@workflow` is what most tests see).
+    expands_workflow: bool,
+    /// `GET <task>/@workflow` requests answered.
+    workflow_reads: u32,
 }
 
 type Shared = Arc<Mutex<Stub>>;
@@ -247,21 +252,23 @@ async fn gever(
     }
     let t = &mut s.tasks[i];
     match (method.clone(), rest.as_str()) {
-        (Method::GET, "") => axum::Json(representation(&base, t)).into_response(),
+        (Method::GET, "") => {
+            let mut repr = representation(&base, t);
+            let expand = uri.query().unwrap_or("").contains("expand=workflow");
+            if expand && s.expands_workflow {
+                let t = &s.tasks[i];
+                repr["@components"] = json!({"workflow": workflow(&base, t)});
+            }
+            axum::Json(repr).into_response()
+        }
         (Method::POST, "") => {
             let parent = t.path.clone();
             create(&mut s, &parent, body)
         }
         (Method::GET, "/@workflow") => {
-            let links: Vec<Value> = transitions(&t.state)
-                .iter()
-                .map(|id| json!({"@id": format!("{base}{}/@workflow/{id}", t.path), "title": id}))
-                .collect();
-            axum::Json(json!({"@id": format!("{base}{}/@workflow", t.path),
-                "history": [{"action": null, "actor": "robert.ziegler", "comments": "",
-                    "review_state": t.state, "time": "2026-11-01T08:00:00+00:00", "title": "Offen"}],
-                "transitions": links}))
-            .into_response()
+            let answer = workflow(&base, t);
+            s.workflow_reads += 1;
+            axum::Json(answer).into_response()
         }
         (Method::GET, "/@workflow-schema/task-transition-open-escalate") => axum::Json(json!({
             "properties": {"reason": {"type": "string", "title": "Grund"}},
@@ -394,6 +401,18 @@ async fn gever(
         }
         _ => not_found(&format!("{base}{path}")),
     }
+}
+
+/// `GET <task>/@workflow`, also the `workflow` component of an expansion.
+fn workflow(base: &str, t: &GTask) -> Value {
+    let links: Vec<Value> = transitions(&t.state)
+        .iter()
+        .map(|id| json!({"@id": format!("{base}{}/@workflow/{id}", t.path), "title": id}))
+        .collect();
+    json!({"@id": format!("{base}{}/@workflow", t.path),
+        "history": [{"action": null, "actor": "robert.ziegler", "comments": "",
+            "review_state": t.state, "time": "2026-11-01T08:00:00+00:00", "title": "Offen"}],
+        "transitions": links})
 }
 
 fn create(s: &mut Stub, container: &str, body: Value) -> Response {
@@ -620,6 +639,28 @@ async fn fetch_reads_comments_history_and_the_transitions_offered_now() {
     assert!(
         !actions.iter().any(|a| a.id == "@transfer-task"),
         "amy is no administrator"
+    );
+}
+
+#[tokio::test]
+async fn the_workflow_comes_embedded_where_the_server_expands_it_and_is_asked_for_otherwise() {
+    let stub = stub(three_tasks());
+    let (_server, client) = start(&stub).await;
+    let asked = client.fetch("fd:1001").await.unwrap().unwrap();
+    assert_eq!(stub.lock().unwrap().workflow_reads, 1);
+
+    stub.lock().unwrap().expands_workflow = true;
+    let embedded = client.fetch("fd:1001").await.unwrap().unwrap();
+    assert_eq!(
+        stub.lock().unwrap().workflow_reads,
+        1,
+        "the embedded component was used"
+    );
+    assert_eq!(embedded.actions, asked.actions);
+    assert_eq!(embedded.history, asked.history);
+    assert!(
+        embedded.payload.get("@components").is_none(),
+        "the component does not travel on in the payload"
     );
 }
 

@@ -8,7 +8,8 @@
 //!    merges them into the replica and notifies new assignments;
 //! 3. replays the outbox: per task in queue order, each op's precondition
 //!    checked against the task's fresh server state, marked `sending`
-//!    (committed) before its request leaves, and the task refreshed after.
+//!    (committed) before its request leaves, and the task refreshed after
+//!    its last op (see [`replay`]).
 //!
 //! Exactly once: an op is marked `sending` in its own committed transaction
 //! before the request leaves, and marked `done` only after the server
@@ -27,8 +28,9 @@
 pub mod backoff;
 pub mod notify;
 pub mod precondition;
+mod replay;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::Duration;
 
 use futures_util::{StreamExt, future, stream};
@@ -38,7 +40,7 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::model::{Account, TaskRecord};
-use crate::outbox::{self, Op, OpKind, OpRequest};
+use crate::outbox::{self, Op, OpKind};
 use crate::remote::{Applied, ListMode, Outcome, Remote, RemoteError, RemoteErrorKind};
 use crate::replica::{Replica, sync_state, tasks};
 use crate::time::{now, parse_ts};
@@ -549,206 +551,6 @@ impl Run<'_> {
         Ok(())
     }
 
-    // ---- 3. replay --------------------------------------------------------
-
-    /// Sends the ready ops in batches. A batch holds at most one op per
-    /// task — the first unfinished one — so each task's ops still go out
-    /// in queue order, one after the other, while different tasks' ops
-    /// share the durable writes (one transaction marks the whole batch
-    /// `sending`, one marks what the server applied `done`) and travel
-    /// `Options::concurrency` at a time. A crash anywhere leaves the batch
-    /// `sending`, and the next run asks about every op of it, exactly as it
-    /// would about one (step 1).
-    async fn replay(&mut self, options: &Options) -> Result<(), SyncError> {
-        // Task states fetched right after this run's own ops: the next op of
-        // the same task is checked against them instead of fetching again.
-        let mut known: HashMap<String, Option<TaskRecord>> = HashMap::new();
-        let mut done = 0;
-        let mut of = 0;
-        loop {
-            let tried: Vec<i64> = self.tried.iter().copied().collect();
-            let mut batch = outbox::ready(
-                self.replica.conn(),
-                self.account.id,
-                now(),
-                &tried,
-                options.batch.max(1),
-            )?;
-            // Claims (ops without a task) one at a time: a claim in doubt is
-            // told apart from the others by what the others took.
-            let mut claim = false;
-            batch.retain(|op| op.task_id.is_some() || !std::mem::replace(&mut claim, true));
-            if batch.is_empty() {
-                break;
-            }
-            of = of.max(done + batch.len());
-            (self.progress)(Event::Sending {
-                account: self.account.name.clone(),
-                done,
-                of,
-            });
-            self.tried.extend(batch.iter().map(|op| op.seq));
-            done += batch.len();
-            self.send_batch(batch, &mut known, options.concurrency.max(1))
-                .await?;
-        }
-        Ok(())
-    }
-
-    async fn send_batch(
-        &mut self,
-        batch: Vec<Op>,
-        known: &mut HashMap<String, Option<TaskRecord>>,
-        concurrency: usize,
-    ) -> Result<(), SyncError> {
-        // What the server cannot do fails at once.
-        let caps = self.remote.capabilities();
-        let mut checking = Vec::with_capacity(batch.len());
-        for op in batch {
-            if caps.supports(op.kind) {
-                let key = match op.request {
-                    OpRequest::Allocate { .. } | OpRequest::CreateTask(_) => None,
-                    _ => self.key_of(&op)?,
-                };
-                checking.push((op, key));
-                continue;
-            }
-            self.report.failed += 1;
-            let op_ref = op.op_id.to_string();
-            let message = format!("this server cannot do a {}", op.kind);
-            self.settle(|tx, at| outbox::mark_failed(tx, &op_ref, "permanent", &message, at))
-                .into_result()?;
-        }
-
-        // Fresh server state for the preconditions, each task fetched once.
-        let wanted: Vec<String> = checking
-            .iter()
-            .filter_map(|(_, key)| key.clone())
-            .filter(|key| !known.contains_key(key))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let remote = self.remote;
-        let fetched = concurrently(concurrency, &wanted, |key| remote.fetch(key)).await;
-        let mut unreadable: HashMap<&str, RemoteError> = HashMap::new();
-        for (key, result) in wanted.iter().zip(fetched) {
-            match result {
-                Ok(state) => {
-                    known.insert(key.clone(), state);
-                }
-                // Nothing of this batch has left yet: stopping loses nothing.
-                Err(e) if matches!(e.kind, RemoteErrorKind::Auth | RemoteErrorKind::Offline) => {
-                    return Err(SyncError::from_remote(e));
-                }
-                Err(e) => {
-                    unreadable.insert(key, e);
-                }
-            }
-        }
-
-        // Preconditions; what passes is marked `sending` in one transaction.
-        let mut sending = Vec::with_capacity(checking.len());
-        for (op, key) in checking {
-            if let Some(e) = key.as_deref().and_then(|k| unreadable.remove(k)) {
-                self.failed_before_sending(&op, e).into_result()?;
-                continue;
-            }
-            // Taken out: whatever happens to the op, the task's state is
-            // fetched afresh before its next one is checked.
-            let fresh = key.as_ref().and_then(|k| known.remove(k)).flatten();
-            if let Err(precondition::Conflict(reason)) = precondition::check(&op, fresh.as_ref()) {
-                self.conflict(&op, fresh.as_ref(), &reason).into_result()?;
-                continue;
-            }
-            sending.push((op, fresh));
-        }
-        if sending.is_empty() {
-            return Ok(());
-        }
-        // The ops may be on the wire from here on: say so durably first.
-        let at = now();
-        self.replica.write(|tx| {
-            for (op, _) in &sending {
-                outbox::mark_sending(tx, &op.op_id.to_string(), at)?;
-            }
-            Ok(())
-        })?;
-        let answers = concurrently(concurrency, &sending, |(op, fresh)| {
-            remote.execute(op, fresh.as_ref())
-        })
-        .await;
-
-        // What the server applied is marked done together, before anything
-        // else is asked: a claim in doubt is told apart by what done claims
-        // took.
-        let mut applied = Vec::new();
-        let mut refused = Vec::new();
-        for ((op, _), answer) in sending.into_iter().zip(answers) {
-            match answer {
-                Ok(outcome) => applied.push((op, outcome)),
-                Err(e) => refused.push((op, e)),
-            }
-        }
-        let adopted = self.replica.write(|tx| {
-            let at = now();
-            applied
-                .iter()
-                .map(|(op, outcome)| record_done(tx, op, outcome, at))
-                .collect::<crate::Result<Vec<_>>>()
-        })?;
-        self.report.applied += applied.len();
-        let mut stop = None;
-        for (op, e) in refused {
-            if let Next::Stop(e) = self.failed_after_sending(&op, e).await
-                && stop.is_none()
-            {
-                stop = Some(e);
-            }
-        }
-        if let Some(e) = stop {
-            // Applied ops are recorded; their tasks refresh in the next run.
-            return Err(e);
-        }
-
-        self.refresh_applied(&applied, adopted, known, concurrency)
-            .await
-    }
-
-    /// Brings the tasks the applied ops touched up to date, and remembers
-    /// their state for their next op. A failure here only delays it to the
-    /// next pull.
-    async fn refresh_applied(
-        &mut self,
-        applied: &[(Op, Outcome)],
-        adopted: Vec<Option<i64>>,
-        known: &mut HashMap<String, Option<TaskRecord>>,
-        concurrency: usize,
-    ) -> Result<(), SyncError> {
-        let mut touched = Vec::with_capacity(applied.len());
-        for ((op, outcome), adopted) in applied.iter().zip(adopted) {
-            if let Some(key) = self.touched_key(op, outcome.key.as_deref())? {
-                touched.push((op, adopted, key));
-            }
-        }
-        let remote = self.remote;
-        let states = concurrently(concurrency, &touched, |(_, _, key)| remote.fetch(key)).await;
-        let refreshed: Vec<_> = touched
-            .into_iter()
-            .zip(states)
-            .filter_map(|((op, adopted, key), state)| Some((op, adopted, key, state.ok()?)))
-            .collect();
-        let account_id = self.account.id;
-        self.replica.write(|tx| {
-            let at = now();
-            for (op, adopted, _, state) in &refreshed {
-                store_refreshed(tx, account_id, op, *adopted, state.as_ref(), at)?;
-            }
-            Ok(())
-        })?;
-        known.extend(refreshed.into_iter().map(|(_, _, key, state)| (key, state)));
-        Ok(())
-    }
-
     /// `op`'s precondition failed: a conflict, shown next to the current
     /// server state.
     fn conflict(&mut self, op: &Op, fresh: Option<&TaskRecord>, reason: &str) -> Next {
@@ -872,10 +674,9 @@ impl Run<'_> {
             && let Ok(fresh) = self.remote.fetch(&key).await
         {
             let account_id = self.account.id;
-            if let Err(e) = self
-                .replica
-                .write(|tx| store_refreshed(tx, account_id, op, adopted, fresh.as_ref(), now()))
-            {
+            if let Err(e) = self.replica.write(|tx| {
+                store_refreshed(tx, account_id, op.kind, adopted, fresh.as_ref(), now())
+            }) {
                 return Next::Stop(e.into());
             }
         }
@@ -929,12 +730,12 @@ fn record_done(
     }
 }
 
-/// Stores the state of a task fetched after `op` was applied; a task no
+/// Stores the state of a task fetched after an op of `kind` was applied; a task no
 /// longer in view vanishes (except after a claim, which has no task yet).
 fn store_refreshed(
     tx: &rusqlite::Transaction<'_>,
     account_id: i64,
-    op: &Op,
+    kind: OpKind,
     adopted: Option<i64>,
     fresh: Option<&TaskRecord>,
     at: Timestamp,
@@ -943,7 +744,7 @@ fn store_refreshed(
         (Some(record), _) => {
             tasks::upsert(tx, account_id, std::slice::from_ref(record), at).map(|_| ())
         }
-        (None, Some(id)) if op.kind != OpKind::Allocate => tasks::vanish(tx, id),
+        (None, Some(id)) if kind != OpKind::Allocate => tasks::vanish(tx, id),
         _ => Ok(()),
     }
 }

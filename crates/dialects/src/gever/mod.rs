@@ -378,14 +378,18 @@ impl GeverClient {
         })
     }
 
-    /// The task representation, or `None` when the user cannot see it.
+    /// The task representation with its `@workflow` component embedded
+    /// (`?expand=workflow`, so one request instead of two), or `None` when
+    /// the user cannot see it.
     async fn task_at(&self, oguid: &str) -> Result<Option<(Url, Task)>, RemoteError> {
         for attempt in 0..2 {
             let Some(url) = self.locate(oguid).await? else {
                 return Ok(None);
             };
+            let mut expanded = url.clone();
+            expanded.query_pairs_mut().append_pair("expand", "workflow");
             let reply = self
-                .send(Method::GET, url.clone(), None, Effect::Read, None)
+                .send(Method::GET, expanded, None, Effect::Read, None)
                 .await?;
             match reply.status {
                 200 => {
@@ -410,12 +414,17 @@ impl GeverClient {
     }
 
     async fn fetch_task(&self, oguid: &str) -> Result<Option<TaskRecord>, RemoteError> {
-        let Some((url, task)) = self.task_at(oguid).await? else {
+        let Some((url, mut task)) = self.task_at(oguid).await? else {
             return Ok(None);
         };
-        let workflow: WorkflowInfo = self
-            .get_json(sub_url(&url, "@workflow")?, "GEVER @workflow")
-            .await?;
+        // A server that does not expand the component is asked for it.
+        let workflow: WorkflowInfo = match take_component(&mut task, "workflow") {
+            Some(workflow) => workflow,
+            None => {
+                self.get_json(sub_url(&url, "@workflow")?, "GEVER @workflow")
+                    .await?
+            }
+        };
         let actions = self.actions(&url, &task, &workflow).await?;
         Ok(Some(normalize::record_from_task(
             &task, &workflow, actions, &self.tz,
@@ -494,6 +503,22 @@ fn sub_url(task: &Url, segment: &str) -> Result<Url, RemoteError> {
     let path = format!("{}/{segment}", url.path().trim_end_matches('/'));
     url.set_path(&path);
     Ok(url)
+}
+
+/// Takes an expanded component out of a representation (so it does not
+/// travel on in the task's payload); `None` when it is absent or not
+/// shaped as expected.
+fn take_component<T: serde::de::DeserializeOwned>(task: &mut Task, name: &str) -> Option<T> {
+    let Some(Value::Object(components)) = task.extra.get_mut("@components") else {
+        return None;
+    };
+    let component = components.remove(name)?;
+    if components.is_empty() {
+        task.extra.remove("@components");
+    }
+    serde_json::from_value(component)
+        .inspect_err(|e| tracing::warn!(error = %e, name, "unreadable expanded component"))
+        .ok()
 }
 
 /// The message of an error answer, in either of GEVER's shapes.
