@@ -118,7 +118,7 @@ fn with_a_keychain_the_password_lives_only_there_and_every_dialect_logs_in() {
     assert!(listed.iter().all(|a| a["keychain"] == true));
     // The password is in no file tasklane wrote: not the replica, its WAL,
     // nor anything else.
-    assert_nowhere_on_disk(home.path(), "demo\n");
+    assert_nowhere_on_disk(home.path(), "demo");
     for (name, bytes) in all_bytes(home.path()) {
         let s = String::from_utf8_lossy(&bytes);
         assert!(!s.contains("\"password\""), "{name}");
@@ -218,7 +218,7 @@ fn without_a_keychain_the_command_says_so_and_password_env_serves_headless_use()
             .iter()
             .all(Value::is_string)
     );
-    assert_nowhere_on_disk(home.path(), "demo\n");
+    assert_nowhere_on_disk(home.path(), "demo");
 
     // The wrong password: a refused login, said as such.
     let out = tasklane(home.path())
@@ -383,4 +383,82 @@ fn bad_settings_are_refused_with_exit_code_2_and_nothing_is_stored() {
         .output()
         .unwrap();
     assert!(text(&out.stderr).contains("nope"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn every_setting_of_account_add_is_kept_and_used() {
+    let server_home = tempfile::tempdir().unwrap();
+    let served = Served::start(server_home.path(), &[]);
+    let home = tempfile::tempdir().unwrap();
+    let add = |args: &[&str]| {
+        let out = tasklane(home.path())
+            .args(["account", "add"])
+            .args(args)
+            .args(["--url", &served.url, "--password-env", "PW"])
+            .env("PW", "demo")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    };
+    let test = |name: &str| -> Value {
+        let out = tasklane(home.path())
+            .args(["account", "test", name, "--password-env", "PW", "--json"])
+            .env("PW", "demo")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    // Hitachi: who tanaka works as, which lanes he sees and claims from,
+    // in which order, and the server's time zone.
+    add(&[
+        "osaka",
+        "--kind",
+        "hitachi",
+        "--user",
+        "tanaka",
+        "--participant",
+        "tanaka",
+        "--lane-filter",
+        "Participant = 'Lane1'",
+        "--sort",
+        "Priority DESC",
+        "--tz",
+        "Asia/Tokyo",
+    ]);
+    // Without the lane filter only his own item is listed.
+    add(&["osaka-own", "--kind", "hitachi", "--user", "tanaka"]);
+    // OMFLOW: a flow's api_path and the server's time zone.
+    add(&[
+        "taipei",
+        "--kind",
+        "omflow",
+        "--user",
+        "wang.xiaoming",
+        "--tz",
+        "Asia/Taipei",
+        "--api-path",
+        "67d4cf9a-49cd-4341-90da-b899eb0219b1=payment-request",
+    ]);
+
+    let listed = accounts_json(home.path());
+    let settings =
+        |name: &str| listed.iter().find(|a| a["name"] == name).unwrap()["settings"].clone();
+    assert_eq!(
+        settings("osaka"),
+        serde_json::json!({"participant": "tanaka", "lane_filter": "Participant = 'Lane1'",
+            "sort": "Priority DESC", "time_zone": "Asia/Tokyo"})
+    );
+    assert_eq!(
+        settings("taipei"),
+        serde_json::json!({"time_zone": "Asia/Taipei",
+            "api_paths": {"67d4cf9a49cd434190dab899eb0219b1": "payment-request"}})
+    );
+    let lanes = test("osaka")["tasks"].as_u64().unwrap();
+    let own = test("osaka-own")["tasks"].as_u64().unwrap();
+    assert!(
+        lanes > own,
+        "the lane filter lists Lane1's items too: {lanes} vs {own}"
+    );
+    assert!(test("taipei")["tasks"].as_u64().unwrap() >= 1);
 }

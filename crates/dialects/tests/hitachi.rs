@@ -450,6 +450,45 @@ async fn free_gives_the_item_back_to_its_lane_and_reassign_hands_it_on() {
 }
 
 #[tokio::test]
+async fn a_ready_item_is_taken_over_with_reassign_and_perform() {
+    let stub = stub(vec![item(5004, 10007, "MyLane1", "MyLane1", "j")]);
+    let (_server, client) = start(&stub).await;
+    let ready = client.fetch("5004:10007").await.unwrap().unwrap();
+    assert_eq!(ready.state, TaskState::Open);
+    let take = op(
+        transition("reassign-and-perform", json!({})),
+        Some(&ready.key),
+    );
+    assert!(matches!(
+        client.applied(&take, Some(&ready)).await.unwrap(),
+        Applied::No
+    ));
+    client.execute(&take, Some(&ready)).await.unwrap();
+    let (method, path, body) = {
+        let s = stub.lock().unwrap();
+        let r = s.requests.last().unwrap().clone();
+        (r.0, r.1, r.3)
+    };
+    assert_eq!(
+        (method.as_str(), path.as_str()),
+        ("PUT", "work-item/5004/10007/reassign-and-perform")
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        json!({"UserDescription": "amy", "Source": "MyLane1", "Target": "amy"})
+    );
+    let taken = client.fetch("5004:10007").await.unwrap().unwrap();
+    assert_eq!(
+        (taken.state, taken.assignee.as_deref()),
+        (TaskState::InProgress, Some("amy"))
+    );
+    assert!(matches!(
+        client.applied(&take, Some(&taken)).await.unwrap(),
+        Applied::Yes(_)
+    ));
+}
+
+#[tokio::test]
 async fn a_vendor_server_without_a_list_lists_nothing_and_says_so() {
     let stub = stub(vec![item(5004, 10006, "MyLane1", "amy", "f")]);
     let (_server, client) = start(&stub).await;
