@@ -527,6 +527,12 @@ fn test(
             let caps = &found.capabilities;
             let ops: Vec<&str> = caps.op_kinds.iter().map(|k| k.as_str()).collect();
             text.push_str(&format!("can: {}\n", ops.join(", ")));
+            if !caps.exhaustive_listing {
+                text.push_str(
+                    "note: this server offers no list of your work; only what you claim \
+                     through tasklane appears in the inbox\n",
+                );
+            }
             emit(&text)
         }
         Err(e) => {
