@@ -16,13 +16,13 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use tasklane_core::model::{AccountSettings, State as TaskState, TaskField};
-use tasklane_core::outbox::{NewTask, OpRequest};
+use tasklane_core::model::{AccountKind, AccountSettings, State as TaskState, TaskField};
+use tasklane_core::outbox::{NewTask, OpRequest, OpState};
 use tasklane_core::remote::{Applied, ListMode, Remote, RemoteErrorKind};
 use tasklane_core::time::format_ts;
 use tasklane_dialects::{GeverClient, Limits};
 
-use common::{TestServer, config, obj, op};
+use common::{Device, TestServer, config, obj, op};
 
 #[derive(Debug, Clone)]
 struct GTask {
@@ -1038,4 +1038,205 @@ async fn failures_are_classified_by_what_the_server_may_have_done() {
     let cut = GeverClient::new(config(&format!("http://{truncated}/fd"), "amy", "pw")).unwrap();
     let err = cut.list_page(&ListMode::Full, None).await.unwrap_err();
     assert_eq!(err.kind, RemoteErrorKind::Protocol, "{}", err.message);
+}
+
+// ---- the sync issue's scenarios, against this stub ---------------------------
+
+/// The writes the stub received to `path_end`, with `text` if given.
+fn writes_to(stub: &Shared, path_end: &str, text: Option<&str>) -> usize {
+    stub.lock()
+        .unwrap()
+        .writes
+        .iter()
+        .filter(|(m, p, b)| {
+            m == "POST" && p.ends_with(path_end) && text.is_none_or(|t| b["text"] == t)
+        })
+        .count()
+}
+
+#[tokio::test]
+async fn sync_actions_queued_offline_reach_the_server_once() {
+    let stub = stub(three_tasks());
+    let (_server, client) = start(&stub).await;
+    let mut device = Device::new(AccountKind::Gever, "amy");
+    let first = device.sync(&client).await;
+    assert!(first.pulled >= 3, "{first:?}");
+    let comment = device.queue(
+        Some(device.task("fd:1001")),
+        OpRequest::CommentAdd {
+            text: "Rückfrage gestellt".into(),
+        },
+    );
+    let close = device.queue(
+        Some(device.task("fd:1002")),
+        OpRequest::Transition {
+            transition: "task-transition-in-progress-tested-and-closed".into(),
+            text: Some("Erledigt".into()),
+            params: Default::default(),
+        },
+    );
+    device.sync(&client).await;
+    assert_eq!(device.op(&comment).0, OpState::Done);
+    assert_eq!(device.op(&close).0, OpState::Done);
+    assert_eq!(
+        writes_to(&stub, "/@responses", Some("Rückfrage gestellt")),
+        1
+    );
+    assert_eq!(
+        writes_to(
+            &stub,
+            "/@workflow/task-transition-in-progress-tested-and-closed",
+            None
+        ),
+        1
+    );
+    assert_eq!(
+        stub.lock().unwrap().tasks[1].state,
+        "task-state-tested-and-closed"
+    );
+    // Nothing is sent twice.
+    let again = device.sync(&client).await;
+    assert_eq!(again.applied, 0, "{again:?}");
+    assert_eq!(stub.lock().unwrap().writes.len(), 2);
+}
+
+#[tokio::test]
+async fn sync_two_devices_accept_the_same_task_and_the_second_sees_a_conflict() {
+    let stub = stub(three_tasks());
+    let (_server, client) = start(&stub).await;
+    let mut laptop = Device::new(AccountKind::Gever, "amy");
+    let mut phone = Device::new(AccountKind::Gever, "amy");
+    laptop.sync(&client).await;
+    phone.sync(&client).await;
+    let accept = || OpRequest::Transition {
+        transition: "task-transition-open-in-progress".into(),
+        text: None,
+        params: Default::default(),
+    };
+    let won = laptop.queue(Some(laptop.task("fd:1001")), accept());
+    let lost = phone.queue(Some(phone.task("fd:1001")), accept());
+    laptop.sync(&client).await;
+    phone.sync(&client).await;
+    assert_eq!(laptop.op(&won).0, OpState::Done);
+    let (state, reason) = phone.op(&lost);
+    assert_eq!(state, OpState::Conflict);
+    assert!(reason.unwrap().contains("no longer offered"));
+    assert_eq!(
+        writes_to(&stub, "/@workflow/task-transition-open-in-progress", None),
+        1
+    );
+}
+
+#[tokio::test]
+async fn sync_a_comment_edited_on_the_server_first_is_not_overwritten() {
+    let stub = stub(three_tasks());
+    let (_server, client) = start(&stub).await;
+    let mut device = Device::new(AccountKind::Gever, "amy");
+    device.sync(&client).await;
+    let task = device.task("fd:1001");
+    device.queue(
+        Some(task),
+        OpRequest::CommentAdd {
+            text: "Entwurf".into(),
+        },
+    );
+    device.sync(&client).await;
+    let comment = tasklane_core::replica::tasks::comments(device.replica.conn(), task)
+        .unwrap()
+        .into_iter()
+        .find(|c| c.text == "Entwurf")
+        .expect("the comment with its server id")
+        .remote_id;
+    // Someone changes it on the server; then the user edits what they saw.
+    {
+        let mut s = stub.lock().unwrap();
+        let r = s.tasks[0]
+            .responses
+            .iter_mut()
+            .find(|r| r["text"] == "Entwurf")
+            .unwrap();
+        r["text"] = json!("Vom Sekretariat ergänzt");
+    }
+    let edit = device.queue(
+        Some(task),
+        OpRequest::CommentEdit {
+            comment,
+            text: "Meine Fassung".into(),
+        },
+    );
+    device.sync(&client).await;
+    let (state, reason) = device.op(&edit);
+    assert_eq!(state, OpState::Conflict, "{reason:?}");
+    let s = stub.lock().unwrap();
+    assert!(
+        s.tasks[0]
+            .responses
+            .iter()
+            .any(|r| r["text"] == "Vom Sekretariat ergänzt")
+    );
+    assert!(!s.writes.iter().any(|(m, _, _)| m == "PATCH"));
+}
+
+#[tokio::test]
+async fn sync_an_expired_jwt_is_renewed_mid_sync_and_nothing_is_sent_twice() {
+    let stub = stub(three_tasks());
+    let settings = AccountSettings {
+        auth: Some("jwt".into()),
+        ..AccountSettings::default()
+    };
+    let (_server, client) = start_as(&stub, "amy", settings).await;
+    let mut device = Device::new(AccountKind::Gever, "amy");
+    device.sync(&client).await;
+    let op = device.queue(
+        Some(device.task("fd:1002")),
+        OpRequest::CommentAdd {
+            text: "nach Ablauf".into(),
+        },
+    );
+    stub.lock().unwrap().jwt_tokens.clear(); // the token expired
+    device.sync(&client).await;
+    assert_eq!(device.op(&op).0, OpState::Done);
+    assert_eq!(stub.lock().unwrap().tokens_issued, 2);
+    assert_eq!(writes_to(&stub, "/@responses", Some("nach Ablauf")), 1);
+}
+
+#[tokio::test]
+async fn sync_a_poison_op_fails_alone_with_the_servers_message() {
+    let stub = stub(three_tasks());
+    let (_server, client) = start(&stub).await;
+    let mut device = Device::new(AccountKind::Gever, "amy");
+    device.sync(&client).await;
+    let (one, two) = (device.task("fd:1001"), device.task("fd:1002"));
+    // The same deadline again: refused for good by the server.
+    let poison = device.queue(
+        Some(one),
+        OpRequest::Transition {
+            transition: "task-transition-modify-deadline".into(),
+            text: None,
+            params: obj(json!({"new_deadline": "2026-11-30"})),
+        },
+    );
+    let behind = device.queue(
+        Some(one),
+        OpRequest::CommentAdd {
+            text: "hinter dem Fehler".into(),
+        },
+    );
+    let other = device.queue(
+        Some(two),
+        OpRequest::CommentAdd {
+            text: "anderer Auftrag".into(),
+        },
+    );
+    device.sync(&client).await;
+    let (state, reason) = device.op(&poison);
+    assert_eq!(state, OpState::Failed);
+    assert!(reason.unwrap().contains("same as the current one"));
+    assert_eq!(device.op(&behind).0, OpState::Pending);
+    assert_eq!(device.op(&other).0, OpState::Done);
+    assert_eq!(writes_to(&stub, "/@responses", Some("anderer Auftrag")), 1);
+    assert_eq!(
+        writes_to(&stub, "/@responses", Some("hinter dem Fehler")),
+        0
+    );
 }

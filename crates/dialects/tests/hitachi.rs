@@ -15,12 +15,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use tasklane_core::model::{AccountSettings, State as TaskState};
-use tasklane_core::outbox::OpRequest;
+use tasklane_core::model::{AccountKind, AccountSettings, State as TaskState};
+use tasklane_core::outbox::{OpRequest, OpState};
 use tasklane_core::remote::{Applied, ListMode, Remote, RemoteErrorKind};
 use tasklane_dialects::{BodyFormat, HitachiClient};
 
-use common::{TestServer, config, obj, op};
+use common::{Device, TestServer, config, obj, op};
 
 #[derive(Debug, Clone)]
 struct Item {
@@ -576,5 +576,87 @@ async fn http_failures_are_classified() {
     assert_eq!(
         client.fetch("10006").await.unwrap_err().kind,
         RemoteErrorKind::Permanent
+    );
+}
+
+// ---- the sync issue's scenarios, against this stub ---------------------------
+
+#[tokio::test]
+async fn sync_claims_and_a_completion_queued_offline_reach_a_server_without_a_list_once() {
+    let stub = stub(vec![
+        item(5004, 10005, "MyLane1", "MyLane1", "j"),
+        item(5004, 10006, "MyLane1", "MyLane1", "j"),
+        item(5004, 10007, "MyLane1", "MyLane1", "j"),
+    ]);
+    let (_server, client) = start_with(&stub, BodyFormat::Xml).await;
+    let mut device = Device::new(AccountKind::Hitachi, "amy");
+    let first = device.sync(&client).await;
+    assert_eq!(first.pulled, 0, "the vendor documents no list: {first:?}");
+
+    // Offline: two claims. Each becomes a task of the replica.
+    let claims = [
+        device.queue(None, allocate()),
+        device.queue(None, allocate()),
+    ];
+    device.sync(&client).await;
+    for claim in &claims {
+        assert_eq!(device.op(claim).0, OpState::Done);
+    }
+    let (first_item, second_item) = (device.task("5004:10005"), device.task("5004:10006"));
+    {
+        let s = stub.lock().unwrap();
+        let mine: Vec<i64> = s
+            .items
+            .iter()
+            .filter(|i| i.participant == "amy" && i.state == "f")
+            .map(|i| i.id)
+            .collect();
+        assert_eq!(mine, [10005, 10006], "claimed once each");
+    }
+
+    // Completed with process data, the other given back.
+    let done = device.queue(
+        Some(first_item),
+        transition("complete", json!({"Approved": "yes"})),
+    );
+    let back = device.queue(Some(second_item), transition("free", json!({})));
+    device.sync(&client).await;
+    assert_eq!(device.op(&done).0, OpState::Done);
+    assert_eq!(device.op(&back).0, OpState::Done);
+    {
+        let s = stub.lock().unwrap();
+        assert_eq!(s.items[0].state, "o");
+        assert_eq!(
+            (s.items[1].state, s.items[1].participant.as_str()),
+            ("j", "MyLane1")
+        );
+        let puts = |end: &str| {
+            s.requests
+                .iter()
+                .filter(|(m, p, _, _)| m == "PUT" && p.ends_with(end))
+                .count()
+        };
+        assert_eq!(
+            (puts("/allocate"), puts("/complete"), puts("/free")),
+            (2, 1, 1)
+        );
+        let complete = s
+            .requests
+            .iter()
+            .find(|(_, p, _, _)| p.ends_with("/complete"))
+            .unwrap();
+        assert!(
+            complete.3.contains("<Key>Approved</Key><Value>yes</Value>"),
+            "{}",
+            complete.3
+        );
+    }
+    // A listing that knows nothing does not make claimed work vanish.
+    let again = device.sync(&client).await;
+    assert_eq!(again.applied, 0, "{again:?}");
+    assert!(
+        !tasklane_core::replica::tasks::row(device.replica.conn(), first_item)
+            .unwrap()
+            .gone
     );
 }

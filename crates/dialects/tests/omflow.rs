@@ -14,12 +14,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use tasklane_core::model::State as TaskState;
-use tasklane_core::outbox::{FormValue, NewTask, OpRequest};
+use tasklane_core::model::{AccountKind, State as TaskState};
+use tasklane_core::outbox::{FormValue, NewTask, OpRequest, OpState};
 use tasklane_core::remote::{Applied, ListMode, Remote, RemoteErrorKind};
 use tasklane_dialects::OmflowClient;
 
-use common::{TestServer, config, op};
+use common::{Device, TestServer, config, op};
 
 const FLOW: &str = "67d4cf9a-49cd-4341-90da-b899eb0219b1";
 const FLOW_HEX: &str = "67d4cf9a49cd434190dab899eb0219b1";
@@ -712,4 +712,129 @@ async fn a_server_that_honours_idempotency_keys_is_trusted_with_resends() {
     assert!(
         matches!(client.applied(&push, None).await.unwrap(), Applied::Unknown(m) if m.contains("Idempotency-Key"))
     );
+}
+
+// ---- the sync issue's scenarios, against this stub ---------------------------
+
+fn edits_of(stub: &Shared, data_id: i64) -> usize {
+    stub.lock()
+        .unwrap()
+        .edit_requests
+        .iter()
+        .filter(|r| r["data_id"] == json!(data_id))
+        .count()
+}
+
+fn logged(stub: &Shared, text: &str) -> usize {
+    stub.lock()
+        .unwrap()
+        .work_log
+        .iter()
+        .filter(|(_, _, t, _)| t == text)
+        .count()
+}
+
+fn push(value: &str) -> OpRequest {
+    OpRequest::FormPush {
+        fields: vec![FormValue {
+            id: "FORMITM_3".into(),
+            value: json!(value),
+            field_type: Some("text".into()),
+        }],
+    }
+}
+
+#[tokio::test]
+async fn sync_a_push_and_a_work_log_entry_queued_offline_reach_the_server_once() {
+    let stub = stub_with(3);
+    let (_server, client) = start(&stub).await;
+    let mut device = Device::new(AccountKind::Omflow, "amy");
+    let first = device.sync(&client).await;
+    assert_eq!(first.pulled, 3, "{first:?}");
+    let pushed = device.queue(Some(device.task(&key(1))), push("同意"));
+    let noted = device.queue(
+        Some(device.task(&key(2))),
+        OpRequest::CommentAdd {
+            text: "已電話聯絡".into(),
+        },
+    );
+    device.sync(&client).await;
+    assert_eq!(device.op(&pushed).0, OpState::Done);
+    assert_eq!(device.op(&noted).0, OpState::Done);
+    assert_eq!(edits_of(&stub, 11), 1, "one push, to the fresh data_id");
+    assert_eq!(logged(&stub, "已電話聯絡"), 1);
+    // The pushed ticket moved to another group's stop: out of this view.
+    let again = device.sync(&client).await;
+    assert_eq!(again.applied, 0, "{again:?}");
+    assert_eq!(stub.lock().unwrap().edit_requests.len(), 1);
+    assert_eq!(logged(&stub, "已電話聯絡"), 1);
+    assert!(
+        tasklane_core::replica::tasks::id_by_key(device.replica.conn(), device.account.id, &key(1))
+            .unwrap()
+            .is_none_or(
+                |id| tasklane_core::replica::tasks::row(device.replica.conn(), id)
+                    .unwrap()
+                    .gone
+            )
+    );
+}
+
+#[tokio::test]
+async fn sync_an_expired_security_code_is_renewed_mid_sync_and_the_entry_written_once() {
+    let stub = stub_with(2);
+    let (_server, client) = start(&stub).await;
+    let mut device = Device::new(AccountKind::Omflow, "amy");
+    device.sync(&client).await;
+    let issued = stub.lock().unwrap().codes_issued;
+    let noted = device.queue(
+        Some(device.task(&key(1))),
+        OpRequest::CommentAdd {
+            text: "重新登入後".into(),
+        },
+    );
+    stub.lock().unwrap().code = None; // the server restarted: codes are in memory
+    device.sync(&client).await;
+    assert_eq!(device.op(&noted).0, OpState::Done);
+    assert!(stub.lock().unwrap().codes_issued > issued);
+    assert_eq!(logged(&stub, "重新登入後"), 1);
+}
+
+#[tokio::test]
+async fn sync_a_running_ticket_waits_and_goes_through_later_while_others_pass() {
+    let stub = stub_with(2);
+    let (_server, client) = start(&stub).await;
+    let mut device = Device::new(AccountKind::Omflow, "amy");
+    device.sync(&client).await;
+    stub.lock().unwrap().tickets[0].running = true;
+    let pushed = device.queue(Some(device.task(&key(1))), push("同意"));
+    let noted = device.queue(
+        Some(device.task(&key(2))),
+        OpRequest::CommentAdd {
+            text: "另一張單".into(),
+        },
+    );
+    device.sync(&client).await;
+    let (state, reason) = device.op(&pushed);
+    assert_eq!(state, OpState::Pending, "retried later: {reason:?}");
+    assert!(reason.unwrap().contains(RUNNING));
+    assert_eq!(device.op(&noted).0, OpState::Done);
+
+    // The ticket stops running; the retry is due.
+    stub.lock().unwrap().tickets[0].running = false;
+    device
+        .replica
+        .conn()
+        .execute("UPDATE outbox SET not_before = NULL", [])
+        .unwrap();
+    device.sync(&client).await;
+    assert_eq!(device.op(&pushed).0, OpState::Done);
+    let pushes = stub
+        .lock()
+        .unwrap()
+        .edit_requests
+        .iter()
+        .filter(|r| r["action"] == "update")
+        .count();
+    assert_eq!(pushes, 2, "one refused while running, one applied");
+    assert!(!stub.lock().unwrap().tickets[0].mine, "moved on once");
 }

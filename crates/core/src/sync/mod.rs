@@ -252,12 +252,8 @@ impl Run<'_> {
         let key: Option<String> = self
             .replica
             .conn()
-            .query_row(
-                "SELECT remote_key FROM tasks WHERE id = ?1",
-                [task_id],
-                |r| r.get(0),
-            )
-            .optional()
+            .prepare_cached("SELECT remote_key FROM tasks WHERE id = ?1")
+            .and_then(|mut stmt| stmt.query_row([task_id], |r| r.get(0)).optional())
             .map_err(Error::from)?;
         // A task created offline has no server key until its create is done.
         Ok(key.filter(|k| !k.starts_with("local:")))

@@ -114,3 +114,86 @@ pub async fn raw_server(answer: &'static [u8]) -> SocketAddr {
 pub fn obj(v: Value) -> serde_json::Map<String, Value> {
     v.as_object().cloned().unwrap_or_default()
 }
+
+/// A device running the real sync engine against a stub: a replica file of
+/// its own and one account, so the scenarios of the sync issue run against
+/// each vendor's documented behaviour and not only against tasklane serve.
+pub struct Device {
+    _dir: tempfile::TempDir,
+    pub replica: tasklane_core::replica::Replica,
+    pub account: tasklane_core::model::Account,
+}
+
+impl Device {
+    pub fn new(kind: tasklane_core::model::AccountKind, user: &str) -> Device {
+        let dir = tempfile::tempdir().unwrap();
+        let mut replica =
+            tasklane_core::replica::Replica::open(&dir.path().join("replica.sqlite3")).unwrap();
+        let account = replica
+            .write(|tx| {
+                tasklane_core::replica::accounts::add(
+                    tx,
+                    &tasklane_core::model::NewAccount {
+                        name: "work".into(),
+                        kind,
+                        base_url: "http://127.0.0.1:9/".into(),
+                        user_name: user.into(),
+                        settings: serde_json::Map::new(),
+                    },
+                )
+            })
+            .unwrap();
+        Device {
+            _dir: dir,
+            replica,
+            account,
+        }
+    }
+
+    /// One sync run; its error, when it stops.
+    pub async fn try_sync(
+        &mut self,
+        remote: &dyn tasklane_core::remote::Remote,
+    ) -> Result<tasklane_core::sync::Report, tasklane_core::sync::SyncError> {
+        tasklane_core::sync::sync_account(
+            &mut self.replica,
+            &self.account,
+            remote,
+            &tasklane_core::sync::notify::Recording::default(),
+            &|_| {},
+            &tasklane_core::sync::Options::default(),
+        )
+        .await
+    }
+
+    pub async fn sync(
+        &mut self,
+        remote: &dyn tasklane_core::remote::Remote,
+    ) -> tasklane_core::sync::Report {
+        self.try_sync(remote).await.unwrap()
+    }
+
+    /// The replica's id of the task with this server key.
+    pub fn task(&self, key: &str) -> i64 {
+        tasklane_core::replica::tasks::id_by_key(self.replica.conn(), self.account.id, key)
+            .unwrap()
+            .unwrap_or_else(|| panic!("{key} is not in the replica"))
+    }
+
+    pub fn queue(&mut self, task: Option<i64>, request: OpRequest) -> String {
+        let account = self.account.id;
+        self.replica
+            .write(|tx| {
+                tasklane_core::outbox::queue(tx, account, task, request, tasklane_core::time::now())
+            })
+            .unwrap()
+            .op_id
+            .to_string()
+    }
+
+    /// An op's state and its reason.
+    pub fn op(&self, op: &str) -> (OpState, Option<String>) {
+        let op = tasklane_core::outbox::get(self.replica.conn(), op).unwrap();
+        (op.state, op.last_error)
+    }
+}
