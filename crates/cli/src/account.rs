@@ -63,6 +63,8 @@ enum BodyFormat {
     Xml,
 }
 
+// Parsed once per run; boxing `Add`'s many options would only add noise.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum AccountCommand {
     /// Add a server (asks for its password, which goes to the OS keychain).
@@ -105,6 +107,10 @@ enum AccountCommand {
         /// GEVER: how to authenticate.
         #[arg(long, value_enum)]
         auth: Option<GeverAuth>,
+        /// GEVER: an org unit whose inbox you work from (its tasks are
+        /// listed besides your own); repeat for several.
+        #[arg(long = "inbox", value_name = "ORG_UNIT")]
+        inboxes: Vec<String>,
         /// A CA certificate (PEM file) to trust for this server, for
         /// on-premise servers with their own certificate authority.
         #[arg(long, value_name = "FILE")]
@@ -157,6 +163,7 @@ pub fn run(home: &Home, args: Args) -> anyhow::Result<()> {
             sort,
             body_format,
             auth,
+            inboxes,
             ca_cert,
         } => {
             let mut settings = AccountSettings {
@@ -170,6 +177,7 @@ pub fn run(home: &Home, args: Args) -> anyhow::Result<()> {
                     GeverAuth::Basic => "basic".to_string(),
                     GeverAuth::Jwt => "jwt".to_string(),
                 }),
+                inboxes: parse_inboxes(&inboxes)?,
             }
             .to_map();
             if let Some(format) = body_format {
@@ -229,6 +237,26 @@ fn parse_api_paths(pairs: &[String]) -> anyhow::Result<BTreeMap<String, String>>
         map.insert(flow, path.to_string());
     }
     Ok(map)
+}
+
+/// Org unit ids are short tokens (`fd`, `afi`); `inbox:fd` is taken too.
+fn parse_inboxes(values: &[String]) -> anyhow::Result<Vec<String>> {
+    values
+        .iter()
+        .map(|v| {
+            let ou = v.trim();
+            let ou = ou.strip_prefix("inbox:").unwrap_or(ou);
+            if !ou.is_empty()
+                && ou
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+            {
+                Ok(ou.to_string())
+            } else {
+                Err(UsageError(format!("--inbox {v:?}: expected an org unit id such as fd")).into())
+            }
+        })
+        .collect()
 }
 
 fn read_ca_cert(path: &std::path::Path) -> anyhow::Result<String> {

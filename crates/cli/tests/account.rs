@@ -440,6 +440,40 @@ fn every_setting_of_account_add_is_kept_and_used() {
         "--api-path",
         "67d4cf9a-49cd-4341-90da-b899eb0219b1=payment-request",
     ]);
+    // GEVER: the inboxes hans works from; an id that is no org unit is refused.
+    add(&[
+        "bern",
+        "--kind",
+        "gever",
+        "--user",
+        "hans.muster",
+        "--inbox",
+        "fd",
+        "--inbox",
+        "inbox:bau",
+    ]);
+    let out = tasklane(home.path())
+        .args([
+            "account",
+            "add",
+            "nowhere",
+            "--kind",
+            "gever",
+            "--user",
+            "hans.muster",
+        ])
+        .args([
+            "--url",
+            &served.url,
+            "--password-env",
+            "PW",
+            "--inbox",
+            "fd;DROP",
+        ])
+        .env("PW", "demo")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 
     let listed = accounts_json(home.path());
     let settings =
@@ -454,6 +488,11 @@ fn every_setting_of_account_add_is_kept_and_used() {
         serde_json::json!({"time_zone": "Asia/Taipei",
             "api_paths": {"67d4cf9a49cd434190dab899eb0219b1": "payment-request"}})
     );
+    assert_eq!(
+        settings("bern"),
+        serde_json::json!({"inboxes": ["fd", "bau"]})
+    );
+    assert!(!listed.iter().any(|a| a["name"] == "nowhere"));
     let lanes = test("osaka")["tasks"].as_u64().unwrap();
     let own = test("osaka-own")["tasks"].as_u64().unwrap();
     assert!(

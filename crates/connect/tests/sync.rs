@@ -602,3 +602,34 @@ fn a_tasks_queued_comments_go_out_without_a_fetch_between_them_and_it_is_refresh
     assert_eq!(stored.state, server.state);
     assert_ne!(stored.actions, None);
 }
+
+#[test]
+fn a_gever_inbox_the_user_works_from_is_synced_besides_their_own_tasks() {
+    let server = Background::start(demo_engine(), ServerConfig::default()).unwrap();
+    let url = format!("{}/gever", server.url());
+    let titles = |settings: serde_json::Value| -> Vec<String> {
+        let account = Account {
+            id: 1,
+            name: "work".into(),
+            kind: AccountKind::Gever,
+            base_url: url.clone(),
+            user_name: "hans.muster".into(),
+            settings: settings.as_object().cloned().unwrap(),
+            created_at: None,
+        };
+        let remote =
+            tasklane_dialects::remote_for(&account, Password::new(demo::PASSWORD)).unwrap();
+        let mut device = Device::new(AccountKind::Gever, &url, "hans.muster");
+        device.sync(remote.as_ref(), &Recording::default());
+        device.tasks().into_iter().map(|(_, _, t)| t).collect()
+    };
+    // The demo files a review to the inbox of hans's org unit fd.
+    let inbox_task = "Review: Änderung Personalreglement";
+    let own = titles(serde_json::json!({}));
+    assert!(!own.iter().any(|t| t == inbox_task), "{own:?}");
+    let with_inbox = titles(serde_json::json!({"inboxes": ["fd"]}));
+    assert!(with_inbox.iter().any(|t| t == inbox_task), "{with_inbox:?}");
+    for title in &own {
+        assert!(with_inbox.contains(title), "{title} is still listed");
+    }
+}

@@ -250,6 +250,10 @@ pub struct AccountSettings {
     /// GEVER: `basic` (default) or `jwt` (log in through `@login`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<String>,
+    /// GEVER: the org units whose inbox the user works from; their tasks
+    /// (responsible `inbox:<ou>`) are listed besides the user's own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inboxes: Vec<String>,
 }
 
 impl AccountSettings {

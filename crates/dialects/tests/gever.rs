@@ -1240,3 +1240,51 @@ async fn sync_a_poison_op_fails_alone_with_the_servers_message() {
         0
     );
 }
+
+#[tokio::test]
+async fn an_inbox_the_user_works_from_is_listed_after_their_own_tasks() {
+    let mut tasks = three_tasks();
+    tasks.push(task(
+        5,
+        "task-state-open",
+        "inbox:fd",
+        "2026-11-20T09:00:00",
+    ));
+    let stub = stub(tasks);
+    let settings = AccountSettings {
+        inboxes: vec!["fd".into()],
+        ..AccountSettings::default()
+    };
+    let (_server, client) = start_as(&stub, "amy", settings).await;
+    for mode in [
+        ListMode::Full,
+        ListMode::Since("2026-11-20T07:00:00Z".into()),
+    ] {
+        let mut cursor = None;
+        let mut keys = Vec::new();
+        let watermark = loop {
+            let page = client.list_page(&mode, cursor.as_deref()).await.unwrap();
+            assert_eq!(page.total, None, "two parts: no single total");
+            keys.extend(page.tasks.iter().map(|t| t.key.clone()));
+            if page.next.is_none() {
+                break page.watermark;
+            }
+            assert!(page.watermark.is_none(), "watermark before the last page");
+            cursor = page.next;
+        };
+        assert_eq!(
+            keys,
+            ["fd:1003", "fd:1002", "fd:1001", "fd:1005"],
+            "{mode:?}"
+        );
+        assert!(watermark.is_some());
+    }
+    let asked: Vec<String> = stub
+        .lock()
+        .unwrap()
+        .index_queries
+        .iter()
+        .filter_map(|q| q.get("filters.responsible:record").cloned())
+        .collect();
+    assert!(asked.contains(&"inbox:fd".to_string()), "{asked:?}");
+}

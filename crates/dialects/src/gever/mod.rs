@@ -76,6 +76,8 @@ pub struct GeverClient {
     me: tokio::sync::Mutex<Option<CurrentUser>>,
     /// oguid → the task's current URL, from listings and lookups.
     locations: Mutex<HashMap<String, Url>>,
+    /// Org units whose inbox is listed after the user's own tasks.
+    inboxes: Vec<String>,
 }
 
 impl GeverClient {
@@ -108,6 +110,7 @@ impl GeverClient {
             tz,
             me: tokio::sync::Mutex::new(None),
             locations: Mutex::new(HashMap::new()),
+            inboxes: config.settings.inboxes,
         })
     }
 
@@ -324,13 +327,30 @@ impl GeverClient {
         Ok(None)
     }
 
+    /// One page of the listing: the user's own tasks (teams included),
+    /// then each configured inbox's, each paged newest first. The cursor
+    /// says which of them and where.
     async fn list(&self, mode: &ListMode, cursor: Option<&str>) -> Result<ListPage, RemoteError> {
-        let (b_start, mut newest) = parse_cursor(cursor)?;
-        let me = self.me().await?;
+        let Cursor {
+            part,
+            start: b_start,
+            mut newest,
+        } = parse_cursor(cursor)?;
+        let responsible = match part {
+            0 => self.me().await?.id,
+            n => match self.inboxes.get(n - 1) {
+                Some(ou) => format!("inbox:{ou}"),
+                None => {
+                    return Err(classify::permanent(format!(
+                        "invalid GEVER listing cursor {cursor:?}: no inbox {n}"
+                    )));
+                }
+            },
+        };
         let size = i64::from(self.http.limits().page());
         let index = self
             .index_page(&[
-                ("filters.responsible:record", me.id.clone()),
+                ("filters.responsible:record", responsible),
                 ("sort_on", "modified".into()),
                 ("sort_order", "descending".into()),
                 ("b_start", b_start.to_string()),
@@ -359,22 +379,35 @@ impl GeverClient {
             tasks.push(normalize::record_from_index(item, &self.tz));
         }
         let seen = b_start + i64::try_from(index.items.len()).unwrap_or(0);
-        let more = !reached_cutoff && !index.items.is_empty() && seen < index.items_total;
+        let more_here = !reached_cutoff && !index.items.is_empty() && seen < index.items_total;
+        let next = if more_here {
+            Some(Cursor {
+                part,
+                start: seen,
+                newest,
+            })
+        } else if part < self.inboxes.len() {
+            Some(Cursor {
+                part: part + 1,
+                start: 0,
+                newest,
+            })
+        } else {
+            None
+        };
         let watermark = newest.map(format_ts).or_else(|| match mode {
             ListMode::Since(wm) => Some(wm.clone()),
             ListMode::Full => None,
         });
         Ok(ListPage {
             tasks,
-            next: more.then(|| match newest {
-                Some(n) => format!("{seen}|{}", format_ts(n)),
-                None => seen.to_string(),
-            }),
             total: match mode {
-                ListMode::Full => u64::try_from(index.items_total).ok(),
-                ListMode::Since(_) => None,
+                // The whole listing's size is known only with one part.
+                ListMode::Full if self.inboxes.is_empty() => u64::try_from(index.items_total).ok(),
+                _ => None,
             },
-            watermark: if more { None } else { watermark },
+            watermark: if next.is_none() { watermark } else { None },
+            next: next.map(|c| c.to_string()),
         })
     }
 
@@ -537,20 +570,56 @@ fn error_message(reply: &Reply) -> String {
 }
 
 /// `"<b_start>"` or `"<b_start>|<newest modified so far, UTC>"`.
-fn parse_cursor(cursor: Option<&str>) -> Result<(i64, Option<Timestamp>), RemoteError> {
-    let Some(cursor) = cursor else {
-        return Ok((0, None));
+/// Where a listing goes on: which part (0: the user's own tasks, n: the
+/// n-th inbox), from which index entry, and the newest change seen so far.
+/// Written `[part:]start[|newest]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cursor {
+    part: usize,
+    start: i64,
+    newest: Option<Timestamp>,
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.part > 0 {
+            write!(f, "{}:", self.part)?;
+        }
+        write!(f, "{}", self.start)?;
+        if let Some(newest) = self.newest {
+            write!(f, "|{}", format_ts(newest))?;
+        }
+        Ok(())
+    }
+}
+
+fn parse_cursor(cursor: Option<&str>) -> Result<Cursor, RemoteError> {
+    let Some(text) = cursor else {
+        return Ok(Cursor {
+            part: 0,
+            start: 0,
+            newest: None,
+        });
     };
-    let (start, newest) = match cursor.split_once('|') {
-        Some((s, t)) => (s, parse_ts(t)),
-        None => (cursor, None),
+    let invalid = || classify::permanent(format!("invalid GEVER listing cursor {text:?}"));
+    let (head, newest) = match text.split_once('|') {
+        Some((h, t)) => (h, Some(parse_ts(t).ok_or_else(invalid)?)),
+        None => (text, None),
+    };
+    let (part, start) = match head.split_once(':') {
+        Some((p, s)) => (p.parse::<usize>().map_err(|_| invalid())?, s),
+        None => (0, head),
     };
     let start = start
         .parse::<i64>()
         .ok()
         .filter(|s| *s >= 0)
-        .ok_or_else(|| classify::permanent(format!("invalid GEVER listing cursor {cursor:?}")))?;
-    Ok((start, newest))
+        .ok_or_else(invalid)?;
+    Ok(Cursor {
+        part,
+        start,
+        newest,
+    })
 }
 
 impl Remote for GeverClient {
@@ -614,11 +683,18 @@ mod tests {
     }
 
     #[test]
-    fn cursors_carry_the_batch_start_and_the_newest_time_seen() {
-        assert_eq!(parse_cursor(None).unwrap(), (0, None));
-        let (start, newest) = parse_cursor(Some("100|2016-08-31T16:27:33Z")).unwrap();
-        assert_eq!(start, 100);
-        assert_eq!(format_ts(newest.unwrap()), "2016-08-31T16:27:33Z");
-        assert!(parse_cursor(Some("-5")).is_err());
+    fn cursors_carry_the_part_the_batch_start_and_the_newest_time_seen() {
+        let first = parse_cursor(None).unwrap();
+        assert_eq!((first.part, first.start, first.newest), (0, 0, None));
+        let own = parse_cursor(Some("100|2016-08-31T16:27:33Z")).unwrap();
+        assert_eq!((own.part, own.start), (0, 100));
+        assert_eq!(format_ts(own.newest.unwrap()), "2016-08-31T16:27:33Z");
+        assert_eq!(own.to_string(), "100|2016-08-31T16:27:33Z");
+        let inbox = parse_cursor(Some("2:25|2016-08-31T16:27:33Z")).unwrap();
+        assert_eq!((inbox.part, inbox.start), (2, 25));
+        assert_eq!(inbox.to_string(), "2:25|2016-08-31T16:27:33Z");
+        for bad in ["-5", "x:5", "1:", "5|yesterday"] {
+            assert!(parse_cursor(Some(bad)).is_err(), "{bad}");
+        }
     }
 }

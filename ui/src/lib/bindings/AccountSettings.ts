@@ -37,4 +37,9 @@ ca_cert?: string | null,
 /**
  * GEVER: `basic` (default) or `jwt` (log in through `@login`).
  */
-auth?: string | null, };
+auth?: string | null, 
+/**
+ * GEVER: the org units whose inbox the user works from; their tasks
+ * (responsible `inbox:<ou>`) are listed besides the user's own.
+ */
+inboxes?: Array<string>, };
