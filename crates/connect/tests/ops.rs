@@ -9,37 +9,17 @@ mod support;
 
 use rusqlite::types::FromSql;
 use serde_json::{Value, json};
-use support::{Device, comment, comments_with, demo_engine, fetch_all};
-use tasklane_core::model::{Account, AccountKind, ParamKind};
+use support::{Device, client_with, comment, comments_with, demo_engine, fetch_all};
+use tasklane_core::model::{AccountKind, ParamKind};
 use tasklane_core::outbox::{FormValue, NewTask, OpRequest, OpState};
 use tasklane_core::remote::Remote;
 use tasklane_core::replica::tasks;
 use tasklane_core::sync::notify::Recording;
-use tasklane_dialects::Password;
 use tasklane_engine::server::{Background, ServerConfig};
 use tasklane_engine::{Engine, demo};
 
 fn client(kind: AccountKind, url: &str, user: &str, password: &str) -> Box<dyn Remote> {
     client_with(kind, url, user, password, json!({}))
-}
-
-fn client_with(
-    kind: AccountKind,
-    url: &str,
-    user: &str,
-    password: &str,
-    settings: Value,
-) -> Box<dyn Remote> {
-    let account = Account {
-        id: 1,
-        name: "work".into(),
-        kind,
-        base_url: url.into(),
-        user_name: user.into(),
-        settings: settings.as_object().cloned().unwrap(),
-        created_at: None,
-    };
-    tasklane_dialects::remote_for(&account, Password::new(password)).unwrap()
 }
 
 /// One value from the engine's database.
@@ -95,16 +75,7 @@ fn transition(id: &str, params: Value) -> OpRequest {
 fn new_task(title: &str) -> NewTask {
     NewTask {
         title: title.into(),
-        description: String::new(),
-        kind: None,
-        assignee: None,
-        group: None,
-        issuer: None,
-        deadline: None,
-        parent_key: None,
-        position: None,
-        process: None,
-        fields: Vec::new(),
+        ..NewTask::default()
     }
 }
 

@@ -608,17 +608,13 @@ fn a_gever_inbox_the_user_works_from_is_synced_besides_their_own_tasks() {
     let server = Background::start(demo_engine(), ServerConfig::default()).unwrap();
     let url = format!("{}/gever", server.url());
     let titles = |settings: serde_json::Value| -> Vec<String> {
-        let account = Account {
-            id: 1,
-            name: "work".into(),
-            kind: AccountKind::Gever,
-            base_url: url.clone(),
-            user_name: "hans.muster".into(),
-            settings: settings.as_object().cloned().unwrap(),
-            created_at: None,
-        };
-        let remote =
-            tasklane_dialects::remote_for(&account, Password::new(demo::PASSWORD)).unwrap();
+        let remote = support::client_with(
+            AccountKind::Gever,
+            &url,
+            "hans.muster",
+            demo::PASSWORD,
+            settings,
+        );
         let mut device = Device::new(AccountKind::Gever, &url, "hans.muster");
         device.sync(remote.as_ref(), &Recording::default());
         device.tasks().into_iter().map(|(_, _, t)| t).collect()

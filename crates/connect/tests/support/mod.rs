@@ -18,6 +18,26 @@ use tasklane_core::sync::notify::Recording;
 use tasklane_core::sync::{self, Options, Report};
 use tasklane_engine::{Engine, demo};
 
+/// A dialect client for `user` at `url`, with the account settings given.
+pub fn client_with(
+    kind: AccountKind,
+    url: &str,
+    user: &str,
+    password: &str,
+    settings: serde_json::Value,
+) -> Box<dyn Remote> {
+    let account = Account {
+        id: 1,
+        name: "work".into(),
+        kind,
+        base_url: url.into(),
+        user_name: user.into(),
+        settings: settings.as_object().cloned().unwrap_or_default(),
+        created_at: None,
+    };
+    tasklane_dialects::remote_for(&account, tasklane_dialects::Password::new(password)).unwrap()
+}
+
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -171,7 +171,7 @@ pub struct FormValue {
 }
 
 /// A task to create on the server.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 pub struct NewTask {
     pub title: String,
     #[serde(default)]
