@@ -67,19 +67,20 @@ describe("adding an account", () => {
     expect(shell.callsOf("account_add")[0]?.["password"]).toBeNull();
   });
 
-  test("a GEVER server can sign in with a token, and trusts a pasted CA certificate", async () => {
+  test("a GEVER server can sign in with a token, lists inboxes, and trusts a pasted CA certificate", async () => {
     const { user, shell, form } = await openAddForm();
     await user.click(within(form).getByTestId("account-kind-gever"));
     await user.type(within(form).getByTestId("account-name"), "bern");
     await user.type(within(form).getByTestId("account-url"), "https://gever.example.ch");
     await user.type(within(form).getByTestId("account-user"), "hans.muster");
     await user.click(within(form).getByLabelText(/Token/));
+    await user.type(within(form).getByTestId("account-inboxes"), "fd, inbox:bau");
     await fireEvent.input(within(form).getByTestId("account-ca-cert"), { target: { value: PEM } });
     await user.click(within(form).getByTestId("account-save"));
     await waitFor(() => expect(shell.callsOf("account_add")).toHaveLength(1));
     expect(shell.callsOf("account_add")[0]?.["account"]).toMatchObject({
       kind: "gever",
-      settings: { auth: "jwt", ca_cert: PEM.trim() },
+      settings: { auth: "jwt", ca_cert: PEM.trim(), inboxes: ["fd", "bau"] },
     });
   });
 
