@@ -355,7 +355,8 @@ fn replace_comments(tx: &Transaction<'_>, task_id: i64, comments: &[Comment]) ->
 }
 
 fn replace_history(tx: &Transaction<'_>, task_id: i64, history: &[HistoryEntry]) -> Result<()> {
-    tx.execute("DELETE FROM history WHERE task_id = ?1", [task_id])?;
+    tx.prepare_cached("DELETE FROM history WHERE task_id = ?1")?
+        .execute([task_id])?;
     let mut stmt = tx.prepare_cached(
         "INSERT INTO history (task_id, remote_id, at, actor, action, text, changes)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -380,7 +381,8 @@ fn replace_actions(
     actions: &[Action],
     fetched_at: &str,
 ) -> Result<()> {
-    tx.execute("DELETE FROM task_actions WHERE task_id = ?1", [task_id])?;
+    tx.prepare_cached("DELETE FROM task_actions WHERE task_id = ?1")?
+        .execute([task_id])?;
     let mut stmt = tx.prepare_cached(
         "INSERT INTO task_actions (task_id, ordinal, action_id, label, to_state, params)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -395,10 +397,8 @@ fn replace_actions(
             serde_json::to_string(&a.params)?,
         ])?;
     }
-    tx.execute(
-        "UPDATE tasks SET actions_at = ?2 WHERE id = ?1",
-        params![task_id, fetched_at],
-    )?;
+    tx.prepare_cached("UPDATE tasks SET actions_at = ?2 WHERE id = ?1")?
+        .execute(params![task_id, fetched_at])?;
     Ok(())
 }
 
