@@ -10,9 +10,11 @@ use std::time::Duration;
 
 use serde_json::Map;
 use support::{Device, comment, comments_with, demo_engine, fetch_all, runtime, transition};
-use tasklane_core::model::{Account, AccountKind};
-use tasklane_core::outbox::{self, OpRequest, OpState};
-use tasklane_core::remote::Remote;
+use tasklane_core::model::{Account, AccountKind, TaskRecord};
+use tasklane_core::outbox::{self, Op, OpRequest, OpState};
+use tasklane_core::remote::{
+    Applied, BoxFuture, Capabilities, ListMode, ListPage, Outcome, Remote, RemoteError,
+};
 use tasklane_core::replica::tasks;
 use tasklane_core::sync::notify::{Notification, Recording};
 use tasklane_dialects::Password;
@@ -503,47 +505,32 @@ struct Counting<'a> {
 }
 
 impl Remote for Counting<'_> {
-    fn capabilities(&self) -> tasklane_core::remote::Capabilities {
+    fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()
     }
     fn list_page<'a>(
         &'a self,
-        mode: &'a tasklane_core::remote::ListMode,
+        mode: &'a ListMode,
         cursor: Option<&'a str>,
-    ) -> tasklane_core::remote::BoxFuture<
-        'a,
-        Result<tasklane_core::remote::ListPage, tasklane_core::remote::RemoteError>,
-    > {
+    ) -> BoxFuture<'a, Result<ListPage, RemoteError>> {
         self.inner.list_page(mode, cursor)
     }
-    fn fetch<'a>(
-        &'a self,
-        key: &'a str,
-    ) -> tasklane_core::remote::BoxFuture<
-        'a,
-        Result<Option<tasklane_core::model::TaskRecord>, tasklane_core::remote::RemoteError>,
-    > {
+    fn fetch<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<TaskRecord>, RemoteError>> {
         *self.fetched.lock().unwrap().entry(key.into()).or_default() += 1;
         self.inner.fetch(key)
     }
     fn execute<'a>(
         &'a self,
-        op: &'a outbox::Op,
-        task: Option<&'a tasklane_core::model::TaskRecord>,
-    ) -> tasklane_core::remote::BoxFuture<
-        'a,
-        Result<tasklane_core::remote::Outcome, tasklane_core::remote::RemoteError>,
-    > {
+        op: &'a Op,
+        task: Option<&'a TaskRecord>,
+    ) -> BoxFuture<'a, Result<Outcome, RemoteError>> {
         self.inner.execute(op, task)
     }
     fn applied<'a>(
         &'a self,
-        op: &'a outbox::Op,
-        task: Option<&'a tasklane_core::model::TaskRecord>,
-    ) -> tasklane_core::remote::BoxFuture<
-        'a,
-        Result<tasklane_core::remote::Applied, tasklane_core::remote::RemoteError>,
-    > {
+        op: &'a Op,
+        task: Option<&'a TaskRecord>,
+    ) -> BoxFuture<'a, Result<Applied, RemoteError>> {
         self.inner.applied(op, task)
     }
 }

@@ -726,8 +726,9 @@ fn record_done(
     }
 }
 
-/// Stores the state of a task fetched after an op of `kind` was applied; a task no
-/// longer in view vanishes (except after a claim, which has no task yet).
+/// Stores the state of a task fetched after an op of `kind` was applied; a
+/// task no longer in view vanishes (except after a claim, which has no task
+/// yet).
 fn store_refreshed(
     tx: &rusqlite::Transaction<'_>,
     account_id: i64,

@@ -569,11 +569,10 @@ fn error_message(reply: &Reply) -> String {
     }
 }
 
-/// `"<b_start>"` or `"<b_start>|<newest modified so far, UTC>"`.
 /// Where a listing goes on: which part (0: the user's own tasks, n: the
 /// n-th inbox), from which index entry, and the newest change seen so far.
-/// Written `[part:]start[|newest]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Written `[part:]start[|newest]`; none at all is the very start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Cursor {
     part: usize,
     start: i64,
@@ -595,11 +594,7 @@ impl std::fmt::Display for Cursor {
 
 fn parse_cursor(cursor: Option<&str>) -> Result<Cursor, RemoteError> {
     let Some(text) = cursor else {
-        return Ok(Cursor {
-            part: 0,
-            start: 0,
-            newest: None,
-        });
+        return Ok(Cursor::default());
     };
     let invalid = || classify::permanent(format!("invalid GEVER listing cursor {text:?}"));
     let (head, newest) = match text.split_once('|') {
