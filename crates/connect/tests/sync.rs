@@ -616,3 +616,158 @@ fn a_gever_inbox_the_user_works_from_is_synced_besides_their_own_tasks() {
         assert!(with_inbox.contains(title), "{title} is still listed");
     }
 }
+
+/// `n` open tasks for hans from anna, created in one write.
+fn assign_many(engine: &Engine, n: usize) {
+    engine
+        .db()
+        .write(|tx| {
+            let dossier: i64 = tx.query_row("SELECT min(id) FROM dossiers", [], |r| r.get(0))?;
+            let anna = tasklane_engine::users::principal(tx, "anna.keller")?;
+            for i in 0..n {
+                tasklane_engine::create_task(
+                    tx,
+                    &anna,
+                    &tasklane_engine::CreateTask {
+                        title: format!("Stapel {i}"),
+                        responsible: "fd:hans.muster".into(),
+                        dossier_id: Some(dossier),
+                        ..tasklane_engine::CreateTask::default()
+                    },
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// Passes everything through, except that one listing page (counted from
+/// 1) comes back with a task the replica must refuse.
+struct BreaksPage<'a> {
+    inner: &'a dyn Remote,
+    page: usize,
+    listed: std::sync::atomic::AtomicUsize,
+}
+
+impl Remote for BreaksPage<'_> {
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
+    }
+    fn list_page<'a>(
+        &'a self,
+        mode: &'a ListMode,
+        cursor: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<ListPage, RemoteError>> {
+        Box::pin(async move {
+            let mut page = self.inner.list_page(mode, cursor).await?;
+            let n = 1 + self
+                .listed
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if n == self.page
+                && let Some(task) = page.tasks.last_mut()
+            {
+                task.key = "local:not-a-server-key".into();
+            }
+            Ok(page)
+        })
+    }
+    fn fetch<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<TaskRecord>, RemoteError>> {
+        self.inner.fetch(key)
+    }
+    fn execute<'a>(
+        &'a self,
+        op: &'a Op,
+        task: Option<&'a TaskRecord>,
+    ) -> BoxFuture<'a, Result<Outcome, RemoteError>> {
+        self.inner.execute(op, task)
+    }
+    fn applied<'a>(
+        &'a self,
+        op: &'a Op,
+        task: Option<&'a TaskRecord>,
+    ) -> BoxFuture<'a, Result<Applied, RemoteError>> {
+        self.inner.applied(op, task)
+    }
+}
+
+/// Always a full listing, no details: what a long pull does.
+fn full_pull(
+    device: &mut Device,
+    remote: &dyn Remote,
+    heard: &Recording,
+) -> Result<tasklane_core::sync::Report, tasklane_core::sync::SyncError> {
+    let options = tasklane_core::sync::Options {
+        full_every: Duration::ZERO,
+        details_per_run: 0,
+        ..tasklane_core::sync::Options::default()
+    };
+    runtime().block_on(tasklane_core::sync::sync_account(
+        &mut device.replica,
+        &device.account,
+        remote,
+        heard,
+        &|_| {},
+        &options,
+    ))
+}
+
+#[test]
+fn a_listing_longer_than_a_merge_batch_is_merged_whole_while_it_downloads() {
+    let engine = demo_engine();
+    // More than two merge batches of 2,000: the later ones go to the merge
+    // thread while pages are still coming.
+    assign_many(&engine, 4_500);
+    let local = LocalRemote::new(engine.clone(), "hans.muster");
+    let mut device = Device::new(AccountKind::Local, "", "hans.muster");
+    let heard = Recording::default();
+    let report = full_pull(&mut device, &local, &heard).unwrap();
+    let stored = device.tasks();
+    assert!(stored.len() > 4_500, "{}", stored.len());
+    assert_eq!(report.pulled, stored.len(), "{report:?}");
+    assert_eq!(report.inserted, stored.len(), "{report:?}");
+    assert!(heard.take().is_empty(), "none on the first sync");
+    // Searchable at once: the search index caught up after the merge.
+    let hits = device
+        .replica
+        .query(&tasklane_core::query::Query {
+            search: Some("Stapel 4499".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+
+    // A later full listing merges on the thread too, and still announces
+    // the one new assignment among thousands of known tasks.
+    assign(&engine, "anna.keller", "fd:hans.muster", "Neu im Stapel");
+    let report = full_pull(&mut device, &local, &heard).unwrap();
+    assert_eq!((report.inserted, report.updated), (1, 0), "{report:?}");
+    let heard_now = heard.take();
+    assert!(
+        matches!(heard_now.as_slice(), [Notification::Task(a)] if a.title == "Neu im Stapel"),
+        "{heard_now:?}"
+    );
+}
+
+#[test]
+fn a_task_the_replica_refuses_late_in_a_long_listing_fails_the_run_and_keeps_whole_batches() {
+    let engine = demo_engine();
+    assign_many(&engine, 4_500);
+    let local = LocalRemote::new(engine.clone(), "hans.muster");
+    let mut device = Device::new(AccountKind::Local, "", "hans.muster");
+    let heard = Recording::default();
+    // Pages hold 200 tasks: page 15 falls into the second batch, merged on
+    // the thread.
+    let breaking = BreaksPage {
+        inner: &local,
+        page: 15,
+        listed: Default::default(),
+    };
+    let err = full_pull(&mut device, &breaking, &heard).unwrap_err();
+    assert_eq!(err.kind(), "store", "{err}");
+    assert!(err.to_string().contains("reserved"), "{err}");
+    // The first batch stands; the broken one was rolled back whole.
+    assert_eq!(device.tasks().len(), 2_000);
+    // The next run, with the server's answer intact, takes the rest.
+    let report = full_pull(&mut device, &local, &heard).unwrap();
+    assert_eq!(device.tasks().len(), report.pulled, "{report:?}");
+}

@@ -26,6 +26,7 @@
 //! a conflict or failure holds back only the later ops of its own task.
 
 pub mod backoff;
+mod merge;
 pub mod notify;
 pub mod precondition;
 mod replay;
@@ -33,7 +34,7 @@ mod replay;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use futures_util::{StreamExt, future, stream};
+use futures_util::{StreamExt, stream};
 use jiff::{SignedDuration, Timestamp};
 use rusqlite::OptionalExtension;
 use serde::Serialize;
@@ -44,6 +45,7 @@ use crate::outbox::{self, Op, OpKind};
 use crate::remote::{Applied, ListMode, Outcome, Remote, RemoteError, RemoteErrorKind};
 use crate::replica::{Replica, sync_state, tasks};
 use crate::time::{now, parse_ts};
+use merge::Merger;
 
 pub use notify::{Notification, Notifier};
 
@@ -407,10 +409,11 @@ impl Run<'_> {
         self.report.full = full;
         let mut cursor: Option<String> = None;
         let mut seen_keys = HashSet::new();
-        let mut seen = Vec::new();
         let mut unmerged = Vec::new();
         let mut pages = 0;
         let remote = self.remote;
+        // A first sync announces nothing: no per-task lookups for it.
+        let mut merger = Merger::new(self.account, !first_sync);
         let mut page = remote
             .list_page(&mode, None)
             .await
@@ -438,24 +441,10 @@ impl Run<'_> {
             // Pages are merged a few at a time: one commit per page rewrote
             // the same index pages into the WAL over and over. A run that
             // stops before merging loses nothing; the next one lists again.
-            let due = unmerged.len() >= MERGE_BATCH || next.is_none();
-            // The next page is asked for before merging this one, so the
-            // server prepares it while the replica writes.
-            let fetch_next = async {
-                match &next {
-                    Some(cursor) => Some(remote.list_page(&mode, Some(cursor)).await),
-                    None => None,
-                }
-            };
-            let merge_now = async {
-                if due {
-                    self.merge(&mut unmerged, first_sync).map(Some)
-                } else {
-                    Ok(None)
-                }
-            };
-            let (fetched, merged) = future::join(fetch_next, merge_now).await;
-            seen.extend(merged?.unwrap_or_default());
+            if unmerged.len() >= MERGE_BATCH || next.is_none() {
+                let batch = std::mem::take(&mut unmerged);
+                merger.merge(self.replica, batch, next.is_some()).await?;
+            }
             (self.progress)(Event::Pulling {
                 account: self.account.name.clone(),
                 full,
@@ -463,14 +452,20 @@ impl Run<'_> {
                 tasks: self.report.pulled,
                 total: page.total,
             });
-            match fetched {
-                Some(fetched) => {
-                    page = fetched.map_err(SyncError::from_remote)?;
-                    cursor = next;
+            match next {
+                Some(next) => {
+                    page = remote
+                        .list_page(&mode, Some(&next))
+                        .await
+                        .map_err(SyncError::from_remote)?;
+                    cursor = Some(next);
                 }
                 None => break page.watermark,
             }
         };
+        let merged = merger.finish().await?;
+        self.report.inserted += merged.stats.inserted as usize;
+        self.report.updated += merged.stats.updated as usize;
         let account_id = self.account.id;
         let exhaustive = full && caps.exhaustive_listing;
         let at = now();
@@ -490,25 +485,8 @@ impl Run<'_> {
             &self.account.name,
             &self.account.user_name,
             first_sync,
-            seen,
+            merged.seen,
         ))
-    }
-
-    /// Merges listed tasks into the replica in one transaction.
-    fn merge(
-        &mut self,
-        records: &mut Vec<TaskRecord>,
-        first_sync: bool,
-    ) -> Result<Vec<notify::Seen>, SyncError> {
-        let at = now();
-        let account = self.account;
-        let (stats, seen) = self
-            .replica
-            .write(|tx| merge_page(tx, account, records, at, !first_sync))?;
-        records.clear();
-        self.report.inserted += stats.inserted as usize;
-        self.report.updated += stats.updated as usize;
-        Ok(seen)
     }
 
     // ---- 4. refresh ------------------------------------------------------

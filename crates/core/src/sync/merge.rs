@@ -1,0 +1,166 @@
+//! Merging listed tasks into the replica while the next pages download.
+//!
+//! A long pull is two jobs of similar size: the server preparing pages (and
+//! the client decoding them), and the replica writing them — every task
+//! touches several B-trees. Done in turn they add up. So once a listing
+//! turns out longer than one batch, the pull hands its batches to a merge
+//! thread with a writer connection of its own and goes on fetching while
+//! that thread writes. The channel between them is short: a fast server
+//! cannot pile more than [`QUEUED_BATCHES`] batches up in memory, a slow
+//! disk makes the fetching wait. A listing of one batch (most incremental
+//! pulls) is merged inline: a thread and a connection would cost more than
+//! they hide.
+//!
+//! Each batch is one transaction wherever it is merged, so a run that stops
+//! (a crash, a dropped future, an error on either side) leaves whole batches
+//! merged and the rest to the next listing. An in-memory replica has no
+//! second connection and always merges inline.
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::notify::Seen;
+use super::{SyncError, merge_page};
+use crate::error::Error;
+use crate::model::{Account, TaskRecord};
+use crate::replica::{Replica, tasks::IngestStats};
+use crate::time::now;
+
+/// Batches waiting for the merge thread at most.
+const QUEUED_BATCHES: usize = 2;
+
+/// What merging a pull's tasks added up to.
+#[derive(Debug, Default)]
+pub(super) struct Merged {
+    pub stats: IngestStats,
+    pub seen: Vec<Seen>,
+}
+
+impl Merged {
+    fn add(&mut self, stats: IngestStats, seen: Vec<Seen>) {
+        self.stats.inserted += stats.inserted;
+        self.stats.updated += stats.updated;
+        self.stats.unchanged += stats.unchanged;
+        self.seen.extend(seen);
+    }
+
+    fn absorb(&mut self, other: Merged) {
+        self.add(other.stats, other.seen);
+    }
+}
+
+/// Where one pull's batches are merged.
+pub(super) struct Merger<'a> {
+    account: &'a Account,
+    /// False on a first sync, which announces nothing and so skips the
+    /// per-task lookups notifications need.
+    notifying: bool,
+    /// Batches merged on the pull's own thread.
+    inline: Merged,
+    thread: Option<MergeThread>,
+}
+
+struct MergeThread {
+    batches: mpsc::Sender<Vec<TaskRecord>>,
+    result: oneshot::Receiver<Result<Merged, Error>>,
+}
+
+impl<'a> Merger<'a> {
+    pub fn new(account: &'a Account, notifying: bool) -> Self {
+        Merger {
+            account,
+            notifying,
+            inline: Merged::default(),
+            thread: None,
+        }
+    }
+
+    /// Merges `batch`. With `more` batches to come (and a replica file), it
+    /// goes to the merge thread, started on first use; handing it over
+    /// waits only while the thread is [`QUEUED_BATCHES`] behind.
+    pub async fn merge(
+        &mut self,
+        replica: &mut Replica,
+        batch: Vec<TaskRecord>,
+        more: bool,
+    ) -> Result<(), SyncError> {
+        if self.thread.is_none()
+            && more
+            && let Some(path) = replica.path()
+        {
+            // Opened here, not on the thread, so that a replica that cannot
+            // be opened again fails the run at once.
+            let writer = Replica::open(path)?;
+            self.thread = Some(MergeThread::start(
+                writer,
+                self.account.clone(),
+                self.notifying,
+            )?);
+        }
+        let Some(thread) = &mut self.thread else {
+            let at = now();
+            let (stats, seen) =
+                replica.write(|tx| merge_page(tx, self.account, &batch, at, self.notifying))?;
+            self.inline.add(stats, seen);
+            return Ok(());
+        };
+        if thread.batches.send(batch).await.is_ok() {
+            return Ok(());
+        }
+        // The thread stopped early: its result says why.
+        Err(outcome((&mut thread.result).await)
+            .err()
+            .unwrap_or_else(thread_lost)
+            .into())
+    }
+
+    /// Waits until every batch handed over is merged.
+    pub async fn finish(self) -> Result<Merged, SyncError> {
+        let mut merged = self.inline;
+        if let Some(MergeThread { batches, result }) = self.thread {
+            drop(batches);
+            merged.absorb(outcome(result.await)?);
+        }
+        Ok(merged)
+    }
+}
+
+impl MergeThread {
+    fn start(writer: Replica, account: Account, notifying: bool) -> Result<Self, Error> {
+        let (batches, receiver) = mpsc::channel(QUEUED_BATCHES);
+        let (done, result) = oneshot::channel();
+        std::thread::Builder::new()
+            .name("tasklane-merge".into())
+            .spawn(move || {
+                // The receiver is gone when the run was dropped: nobody is
+                // waiting for the outcome then.
+                let _ = done.send(merge_all(writer, &account, receiver, notifying));
+            })?;
+        Ok(MergeThread { batches, result })
+    }
+}
+
+/// The merge thread: one transaction per batch until the pull hangs up.
+fn merge_all(
+    mut writer: Replica,
+    account: &Account,
+    mut batches: mpsc::Receiver<Vec<TaskRecord>>,
+    notifying: bool,
+) -> Result<Merged, Error> {
+    let mut merged = Merged::default();
+    while let Some(batch) = batches.blocking_recv() {
+        let at = now();
+        let (stats, seen) = writer.write(|tx| merge_page(tx, account, &batch, at, notifying))?;
+        merged.add(stats, seen);
+    }
+    Ok(merged)
+}
+
+fn outcome(
+    result: Result<Result<Merged, Error>, oneshot::error::RecvError>,
+) -> Result<Merged, Error> {
+    result.unwrap_or_else(|_| Err(thread_lost()))
+}
+
+fn thread_lost() -> Error {
+    Error::Invalid("the replica's merge thread stopped unexpectedly".into())
+}
