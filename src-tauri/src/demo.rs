@@ -179,6 +179,9 @@ fn settings_for(kind: AccountKind) -> Map<String, Value> {
         },
         AccountKind::Gever => AccountSettings {
             time_zone: Some("Europe/Zurich".into()),
+            // hans.muster works from his org unit's inbox too: its
+            // unassigned review is the demo's GEVER group work to claim.
+            inboxes: vec!["fd".into()],
             ..AccountSettings::default()
         },
         AccountKind::Hitachi => AccountSettings {

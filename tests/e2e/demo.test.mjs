@@ -118,6 +118,48 @@ test("accepting a GEVER task queues the transition and the server applies it", a
   }, "the task in progress");
 });
 
+/** The text of each cell of the row titled `title`, by column, or null. */
+async function rowCells(title) {
+  return browser.execute((wanted) => {
+    const rows = [...document.querySelectorAll('.inbox-body [role="row"]')];
+    const row = rows.find((r) => r.querySelector(".cell-title")?.textContent.includes(wanted));
+    if (!row) return null;
+    const cells = {};
+    for (const cell of row.querySelectorAll(".cell")) {
+      const column = [...cell.classList].find((c) => c.startsWith("cell-"))?.slice(5);
+      if (column) cells[column] = cell.textContent.trim();
+    }
+    return cells;
+  }, title);
+}
+
+test("claim next takes an unassigned task from the user's GEVER inbox", async () => {
+  const title = "Review: Änderung Personalreglement";
+  await openTask(title);
+  // Group work: nobody is responsible yet, the org unit's inbox is.
+  assert.equal((await rowCells(title)).assignee, "inbox:fd");
+  await click('[data-testid="claim-next"]');
+  // The open task and every Hitachi lane are offered; this one is taken by
+  // the action GEVER offers for it (accept).
+  const choice = await until(async () => {
+    for (const c of await browser.$$('[data-testid="claim-choice"]')) {
+      if ((await c.getText()).includes(title)) return c;
+    }
+    return null;
+  }, "the task among the claim choices");
+  await choice.click();
+  await allSent();
+  let cells = null;
+  await until(async () => {
+    cells = await rowCells(title);
+    return cells?.assignee === "hans.muster" && cells.state === "In progress";
+  }, "the task claimed by hans.muster and in progress", 30_000).catch((e) => {
+    throw new Error(`${e.message}; the row: ${JSON.stringify(cells)}`);
+  });
+  const failed = await browser.execute(() => document.querySelectorAll('[data-state="failed"], [data-state="conflict"]').length);
+  assert.equal(failed, 0);
+});
+
 test("an OMFLOW quick action and a form push are sent", async () => {
   await openTask("辦公用品請款單");
   await click('[data-action="action1"]');
