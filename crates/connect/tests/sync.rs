@@ -220,30 +220,35 @@ fn a_poison_op_fails_alone_while_the_others_go_through() {
 
 /// Files a task for `responsible` as `issuer`, on the engine directly.
 fn assign(engine: &Engine, issuer: &str, responsible: &str, title: &str) {
+    assign_all(engine, issuer, responsible, [title.to_string()]);
+}
+
+/// Files one task per title for `responsible` as `issuer`, in one write.
+fn assign_all(
+    engine: &Engine,
+    issuer: &str,
+    responsible: &str,
+    titles: impl IntoIterator<Item = String>,
+) {
     engine
         .db()
         .write(|tx| {
             let dossier: i64 = tx.query_row("SELECT min(id) FROM dossiers", [], |r| r.get(0))?;
             let p = tasklane_engine::users::principal(tx, issuer)?;
-            tasklane_engine::create_task(
-                tx,
-                &p,
-                &tasklane_engine::CreateTask {
-                    title: title.into(),
-                    text: String::new(),
-                    task_type: None,
-                    responsible: responsible.into(),
-                    responsible_client: None,
-                    issuer: None,
-                    deadline: Some("2026-12-24".into()),
-                    priority: 0,
-                    is_private: false,
-                    parent_id: None,
-                    dossier_id: Some(dossier),
-                    position: None,
-                    related_items: vec![],
-                },
-            )
+            for title in titles {
+                tasklane_engine::create_task(
+                    tx,
+                    &p,
+                    &tasklane_engine::CreateTask {
+                        title,
+                        responsible: responsible.into(),
+                        deadline: Some("2026-12-24".into()),
+                        dossier_id: Some(dossier),
+                        ..tasklane_engine::CreateTask::default()
+                    },
+                )?;
+            }
+            Ok(())
         })
         .unwrap();
 }
@@ -498,13 +503,28 @@ fn an_expired_gever_token_mid_sync_is_renewed_through_login_and_nothing_is_sent_
     }
 }
 
-/// Counts the fetches of each task on the way to the engine.
-struct Counting<'a> {
+/// Passes everything through to the engine, counting the fetches of each
+/// task; with `broken_page` set, that listing page (counted from 1) comes
+/// back with a task the replica must refuse.
+struct Observed<'a> {
     inner: &'a dyn Remote,
     fetched: std::sync::Mutex<std::collections::HashMap<String, usize>>,
+    broken_page: Option<usize>,
+    listed: std::sync::atomic::AtomicUsize,
 }
 
-impl Remote for Counting<'_> {
+impl<'a> Observed<'a> {
+    fn new(inner: &'a dyn Remote) -> Self {
+        Observed {
+            inner,
+            fetched: Default::default(),
+            broken_page: None,
+            listed: Default::default(),
+        }
+    }
+}
+
+impl Remote for Observed<'_> {
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()
     }
@@ -513,7 +533,18 @@ impl Remote for Counting<'_> {
         mode: &'a ListMode,
         cursor: Option<&'a str>,
     ) -> BoxFuture<'a, Result<ListPage, RemoteError>> {
-        self.inner.list_page(mode, cursor)
+        Box::pin(async move {
+            let mut page = self.inner.list_page(mode, cursor).await?;
+            let n = 1 + self
+                .listed
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if self.broken_page == Some(n)
+                && let Some(task) = page.tasks.last_mut()
+            {
+                task.key = "local:not-a-server-key".into();
+            }
+            Ok(page)
+        })
     }
     fn fetch<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<TaskRecord>, RemoteError>> {
         *self.fetched.lock().unwrap().entry(key.into()).or_default() += 1;
@@ -561,10 +592,7 @@ fn a_tasks_queued_comments_go_out_without_a_fetch_between_them_and_it_is_refresh
     }
     device.queue(Some(task), transition(&action));
     device.queue(Some(other), comment("on its own"));
-    let counting = Counting {
-        inner: &local,
-        fetched: Default::default(),
-    };
+    let counting = Observed::new(&local);
     let report = device.sync(&counting, &heard);
     assert_eq!(report.applied, 7, "{report:?}");
     let fetched = counting.fetched.into_inner().unwrap();
@@ -617,79 +645,6 @@ fn a_gever_inbox_the_user_works_from_is_synced_besides_their_own_tasks() {
     }
 }
 
-/// `n` open tasks for hans from anna, created in one write.
-fn assign_many(engine: &Engine, n: usize) {
-    engine
-        .db()
-        .write(|tx| {
-            let dossier: i64 = tx.query_row("SELECT min(id) FROM dossiers", [], |r| r.get(0))?;
-            let anna = tasklane_engine::users::principal(tx, "anna.keller")?;
-            for i in 0..n {
-                tasklane_engine::create_task(
-                    tx,
-                    &anna,
-                    &tasklane_engine::CreateTask {
-                        title: format!("Stapel {i}"),
-                        responsible: "fd:hans.muster".into(),
-                        dossier_id: Some(dossier),
-                        ..tasklane_engine::CreateTask::default()
-                    },
-                )?;
-            }
-            Ok(())
-        })
-        .unwrap();
-}
-
-/// Passes everything through, except that one listing page (counted from
-/// 1) comes back with a task the replica must refuse.
-struct BreaksPage<'a> {
-    inner: &'a dyn Remote,
-    page: usize,
-    listed: std::sync::atomic::AtomicUsize,
-}
-
-impl Remote for BreaksPage<'_> {
-    fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
-    }
-    fn list_page<'a>(
-        &'a self,
-        mode: &'a ListMode,
-        cursor: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<ListPage, RemoteError>> {
-        Box::pin(async move {
-            let mut page = self.inner.list_page(mode, cursor).await?;
-            let n = 1 + self
-                .listed
-                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            if n == self.page
-                && let Some(task) = page.tasks.last_mut()
-            {
-                task.key = "local:not-a-server-key".into();
-            }
-            Ok(page)
-        })
-    }
-    fn fetch<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<TaskRecord>, RemoteError>> {
-        self.inner.fetch(key)
-    }
-    fn execute<'a>(
-        &'a self,
-        op: &'a Op,
-        task: Option<&'a TaskRecord>,
-    ) -> BoxFuture<'a, Result<Outcome, RemoteError>> {
-        self.inner.execute(op, task)
-    }
-    fn applied<'a>(
-        &'a self,
-        op: &'a Op,
-        task: Option<&'a TaskRecord>,
-    ) -> BoxFuture<'a, Result<Applied, RemoteError>> {
-        self.inner.applied(op, task)
-    }
-}
-
 /// Always a full listing, no details: what a long pull does.
 fn full_pull(
     device: &mut Device,
@@ -701,14 +656,7 @@ fn full_pull(
         details_per_run: 0,
         ..tasklane_core::sync::Options::default()
     };
-    runtime().block_on(tasklane_core::sync::sync_account(
-        &mut device.replica,
-        &device.account,
-        remote,
-        heard,
-        &|_| {},
-        &options,
-    ))
+    device.try_sync_with(remote, heard, &options)
 }
 
 #[test]
@@ -716,7 +664,12 @@ fn a_listing_longer_than_a_merge_batch_is_merged_whole_while_it_downloads() {
     let engine = demo_engine();
     // More than two merge batches of 2,000: the later ones go to the merge
     // thread while pages are still coming.
-    assign_many(&engine, 4_500);
+    assign_all(
+        &engine,
+        "anna.keller",
+        "fd:hans.muster",
+        (0..4_500).map(|i| format!("Stapel {i}")),
+    );
     let local = LocalRemote::new(engine.clone(), "hans.muster");
     let mut device = Device::new(AccountKind::Local, "", "hans.muster");
     let heard = Recording::default();
@@ -751,16 +704,20 @@ fn a_listing_longer_than_a_merge_batch_is_merged_whole_while_it_downloads() {
 #[test]
 fn a_task_the_replica_refuses_late_in_a_long_listing_fails_the_run_and_keeps_whole_batches() {
     let engine = demo_engine();
-    assign_many(&engine, 4_500);
+    assign_all(
+        &engine,
+        "anna.keller",
+        "fd:hans.muster",
+        (0..4_500).map(|i| format!("Stapel {i}")),
+    );
     let local = LocalRemote::new(engine.clone(), "hans.muster");
     let mut device = Device::new(AccountKind::Local, "", "hans.muster");
     let heard = Recording::default();
     // Pages hold 200 tasks: page 15 falls into the second batch, merged on
     // the thread.
-    let breaking = BreaksPage {
-        inner: &local,
-        page: 15,
-        listed: Default::default(),
+    let breaking = Observed {
+        broken_page: Some(15),
+        ..Observed::new(&local)
     };
     let err = full_pull(&mut device, &breaking, &heard).unwrap_err();
     assert_eq!(err.kind(), "store", "{err}");

@@ -92,13 +92,23 @@ impl Device {
         remote: &dyn Remote,
         notifier: &Recording,
     ) -> Result<Report, sync::SyncError> {
+        self.try_sync_with(remote, notifier, &Options::default())
+    }
+
+    /// One run with the options given.
+    pub fn try_sync_with(
+        &mut self,
+        remote: &dyn Remote,
+        notifier: &Recording,
+        options: &Options,
+    ) -> Result<Report, sync::SyncError> {
         runtime().block_on(sync::sync_account(
             &mut self.replica,
             &self.account,
             remote,
             notifier,
             &|_| {},
-            &Options::default(),
+            options,
         ))
     }
 

@@ -42,10 +42,6 @@ impl Merged {
         self.stats.unchanged += stats.unchanged;
         self.seen.extend(seen);
     }
-
-    fn absorb(&mut self, other: Merged) {
-        self.add(other.stats, other.seen);
-    }
 }
 
 /// Where one pull's batches are merged.
@@ -97,10 +93,13 @@ impl<'a> Merger<'a> {
             )?);
         }
         let Some(thread) = &mut self.thread else {
-            let at = now();
-            let (stats, seen) =
-                replica.write(|tx| merge_page(tx, self.account, &batch, at, self.notifying))?;
-            self.inline.add(stats, seen);
+            merge_batch(
+                replica,
+                self.account,
+                &batch,
+                self.notifying,
+                &mut self.inline,
+            )?;
             return Ok(());
         };
         if thread.batches.send(batch).await.is_ok() {
@@ -118,7 +117,8 @@ impl<'a> Merger<'a> {
         let mut merged = self.inline;
         if let Some(MergeThread { batches, result }) = self.thread {
             drop(batches);
-            merged.absorb(outcome(result.await)?);
+            let threaded = outcome(result.await)?;
+            merged.add(threaded.stats, threaded.seen);
         }
         Ok(merged)
     }
@@ -148,11 +148,23 @@ fn merge_all(
 ) -> Result<Merged, Error> {
     let mut merged = Merged::default();
     while let Some(batch) = batches.blocking_recv() {
-        let at = now();
-        let (stats, seen) = writer.write(|tx| merge_page(tx, account, &batch, at, notifying))?;
-        merged.add(stats, seen);
+        merge_batch(&mut writer, account, &batch, notifying, &mut merged)?;
     }
     Ok(merged)
+}
+
+/// One batch in one transaction, added to `merged`.
+fn merge_batch(
+    replica: &mut Replica,
+    account: &Account,
+    batch: &[TaskRecord],
+    notifying: bool,
+    merged: &mut Merged,
+) -> Result<(), Error> {
+    let at = now();
+    let (stats, seen) = replica.write(|tx| merge_page(tx, account, batch, at, notifying))?;
+    merged.add(stats, seen);
+    Ok(())
 }
 
 fn outcome(
