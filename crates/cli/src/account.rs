@@ -14,7 +14,7 @@ use tasklane_connect::accounts::{self as accounts_admin, AccountError, Keep};
 use tasklane_connect::{
     ConnectError, Connector, KEYCHAIN_ENTRY, Keychain, SecretError, SecretStore,
 };
-use tasklane_core::model::{AccountKind, AccountSettings, NewAccount};
+use tasklane_core::model::{AccountKind, AccountSettings, NewAccount, inbox_org_unit};
 use tasklane_core::remote::RemoteErrorKind;
 use tasklane_core::replica::accounts;
 use tasklane_dialects::Password;
@@ -243,16 +243,9 @@ fn parse_api_paths(pairs: &[String]) -> anyhow::Result<BTreeMap<String, String>>
 fn parse_inboxes(values: &[String]) -> anyhow::Result<Vec<String>> {
     values
         .iter()
-        .map(|v| {
-            let ou = v.trim();
-            let ou = ou.strip_prefix("inbox:").unwrap_or(ou);
-            if !ou.is_empty()
-                && ou
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
-            {
-                Ok(ou.to_string())
-            } else {
+        .map(|v| match inbox_org_unit(v) {
+            Some(ou) => Ok(ou.to_string()),
+            None => {
                 Err(UsageError(format!("--inbox {v:?}: expected an org unit id such as fd")).into())
             }
         })

@@ -263,6 +263,16 @@ impl AccountSettings {
             .map_err(|e| format!("invalid account settings: {e}"))
     }
 
+    /// Checks what the types cannot: every inbox names an org unit id.
+    pub fn check(&self) -> Result<(), String> {
+        for ou in &self.inboxes {
+            if inbox_org_unit(ou) != Some(ou.as_str()) {
+                return Err(format!("inbox {ou:?} is not an org unit id such as fd"));
+            }
+        }
+        Ok(())
+    }
+
     /// The settings as a map, for [`NewAccount::settings`].
     pub fn to_map(&self) -> serde_json::Map<String, serde_json::Value> {
         match serde_json::to_value(self) {
@@ -270,6 +280,18 @@ impl AccountSettings {
             _ => serde_json::Map::new(),
         }
     }
+}
+
+/// The GEVER org unit an inbox setting names (`fd`, `afi`; `inbox:fd` is
+/// taken too, and spaces around it), or `None` when it is no org unit id.
+pub fn inbox_org_unit(text: &str) -> Option<&str> {
+    let text = text.trim();
+    let ou = text.strip_prefix("inbox:").unwrap_or(text);
+    let valid = !ou.is_empty()
+        && ou
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    valid.then_some(ou)
 }
 
 /// A task as its server last reported it, normalized.

@@ -3,7 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use crate::error::{Error, Result};
-use crate::model::{Account, NewAccount};
+use crate::model::{Account, AccountSettings, NewAccount};
 use crate::time::{format_ts, now, parse_ts};
 
 /// Setting names that smell of a secret. Secrets belong in the OS keychain;
@@ -55,7 +55,7 @@ pub fn update_settings(
     id: i64,
     settings: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<()> {
-    check_no_secrets(settings)?;
+    check_settings(settings)?;
     tx.execute(
         "UPDATE accounts SET settings = ?2 WHERE id = ?1",
         params![id, serde_json::Value::Object(settings.clone()).to_string()],
@@ -149,7 +149,16 @@ fn validate(new: &NewAccount) -> Result<()> {
             "an account name must not contain control characters".into(),
         ));
     }
-    check_no_secrets(&new.settings)
+    check_settings(&new.settings)
+}
+
+/// No secrets, and values the typed settings accept (a wrong inbox id is
+/// refused here, whichever front end sent it).
+fn check_settings(settings: &serde_json::Map<String, serde_json::Value>) -> Result<()> {
+    check_no_secrets(settings)?;
+    AccountSettings::from_map(settings)
+        .and_then(|s| s.check())
+        .map_err(Error::Invalid)
 }
 
 fn check_no_secrets(settings: &serde_json::Map<String, serde_json::Value>) -> Result<()> {
@@ -198,6 +207,31 @@ mod tests {
         let err = r.write(|tx| add(tx, &bad)).unwrap_err();
         assert!(err.to_string().contains("keychain"), "{err}");
         assert!(list(r.conn()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn inboxes_must_name_org_units_when_added_or_changed() {
+        let mut r = Replica::open_in_memory().unwrap();
+        let mut bad = new("work");
+        bad.settings
+            .insert("inboxes".into(), serde_json::json!(["fd", "f/d?x"]));
+        let err = r.write(|tx| add(tx, &bad)).unwrap_err();
+        assert!(matches!(err, Error::Invalid(_)), "{err}");
+        assert!(err.to_string().contains("f/d?x"), "{err}");
+        assert!(list(r.conn()).unwrap().is_empty());
+
+        let a = r.write(|tx| add(tx, &new("work"))).unwrap();
+        let good = AccountSettings {
+            inboxes: vec!["fd".into(), "bau".into()],
+            ..AccountSettings::default()
+        };
+        r.write(|tx| update_settings(tx, a.id, &good.to_map()))
+            .unwrap();
+        let err = r
+            .write(|tx| update_settings(tx, a.id, &bad.settings))
+            .unwrap_err();
+        assert!(matches!(err, Error::Invalid(_)), "{err}");
+        assert_eq!(get(r.conn(), "work").unwrap().settings, good.to_map());
     }
 
     #[test]
