@@ -69,6 +69,7 @@ impl App {
     /// Opens the replica in `home`. A replica without accounts (the first
     /// start) gets a local account on the embedded engine, so there is a
     /// personal list before any server is added.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub fn open(
         home: &Path,
         connector: Arc<Connector>,
@@ -125,6 +126,7 @@ impl App {
     }
 
     /// Changes what the sync loop reports about an account, and tells the UI.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub fn update_live(&self, account_id: i64, f: impl FnOnce(&mut Live)) {
         {
             let mut live = lock(&self.live);

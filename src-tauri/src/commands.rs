@@ -21,26 +21,31 @@ type AppState<'a> = State<'a, Arc<App>>;
 // Tasks
 
 #[tauri::command]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_tasks(app: AppState<'_>, query: Query) -> AppResult<Page> {
     app.list_tasks(&query)
 }
 
 #[tauri::command]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn task_ids(app: AppState<'_>, query: Query) -> AppResult<Vec<i64>> {
     app.task_ids(&query)
 }
 
 #[tauri::command]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn tasks_by_id(app: AppState<'_>, ids: Vec<i64>) -> AppResult<Vec<TaskRow>> {
     app.tasks_by_id(&ids)
 }
 
 #[tauri::command]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn task_detail(app: AppState<'_>, id: i64) -> AppResult<TaskDetail> {
     app.task_detail(id)
 }
 
 #[tauri::command]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn task_related(app: AppState<'_>, id: i64) -> AppResult<TaskRelated> {
     app.task_related(id)
 }
@@ -48,6 +53,7 @@ pub async fn task_related(app: AppState<'_>, id: i64) -> AppResult<TaskRelated> 
 // Acting
 
 #[tauri::command]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn queue_op(
     app: AppState<'_>,
     account: String,
@@ -58,26 +64,31 @@ pub async fn queue_op(
 }
 
 #[tauri::command]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn queue_ops(app: AppState<'_>, items: Vec<QueueItem>) -> AppResult<Vec<QueueResult>> {
     Ok(app.queue_ops(items))
 }
 
 #[tauri::command]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn outbox(app: AppState<'_>, states: Vec<OpState>) -> AppResult<Vec<Op>> {
     app.outbox(&states)
 }
 
 #[tauri::command]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn outbox_retry(app: AppState<'_>, op: String) -> AppResult<Op> {
     app.outbox_retry(&op)
 }
 
 #[tauri::command]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn outbox_edit(app: AppState<'_>, op: String, request: OpRequest) -> AppResult<Op> {
     app.outbox_edit(&op, request)
 }
 
 #[tauri::command]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn outbox_discard(app: AppState<'_>, op: String) -> AppResult<Op> {
     app.outbox_discard(&op)
 }
@@ -85,11 +96,13 @@ pub async fn outbox_discard(app: AppState<'_>, op: String) -> AppResult<Op> {
 // Accounts and sync
 
 #[tauri::command]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn accounts(app: AppState<'_>) -> AppResult<Vec<AccountStatus>> {
     app.accounts()
 }
 
 #[tauri::command]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn account_test(
     app: AppState<'_>,
     account: NewAccount,
@@ -101,6 +114,7 @@ pub async fn account_test(
 }
 
 #[tauri::command]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn account_add(
     app: AppState<'_>,
     account: NewAccount,
@@ -110,6 +124,7 @@ pub async fn account_add(
 }
 
 #[tauri::command]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn account_update(
     app: AppState<'_>,
     name: String,
@@ -120,11 +135,13 @@ pub async fn account_update(
 }
 
 #[tauri::command]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn account_remove(app: AppState<'_>, name: String, force: bool) -> AppResult<()> {
     app.account_remove(&name, force)
 }
 
 #[tauri::command]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn sync_now(app: AppState<'_>, account: Option<String>) -> AppResult<()> {
     app.sync_now(account.as_deref())
 }
@@ -132,31 +149,37 @@ pub async fn sync_now(app: AppState<'_>, account: Option<String>) -> AppResult<(
 // Views and preferences
 
 #[tauri::command]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn views(app: AppState<'_>) -> AppResult<Vec<SavedView>> {
     app.views()
 }
 
 #[tauri::command]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn view_save(app: AppState<'_>, view: SavedView) -> AppResult<Vec<SavedView>> {
     app.view_save(view)
 }
 
 #[tauri::command]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn view_delete(app: AppState<'_>, id: String) -> AppResult<Vec<SavedView>> {
     app.view_delete(&id)
 }
 
 #[tauri::command]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn preferences(app: AppState<'_>) -> AppResult<Preferences> {
     Ok(app.preferences())
 }
 
 #[tauri::command]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn startup_task(app: AppState<'_>) -> AppResult<Option<i64>> {
     Ok(app.take_startup_task())
 }
 
 #[tauri::command]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_preferences(
     app: AppState<'_>,
     preferences: Preferences,

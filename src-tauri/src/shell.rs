@@ -116,10 +116,13 @@ struct DemoServer(#[allow(dead_code)] Mutex<Option<Demo>>);
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TASKLANE_LOG")
         // The demo server's per-request lines are for `tasklane serve`.
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn,zbus=warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // At debug level every command and sync run says how long it took
+        // (`TASKLANE_LOG=tasklane_app=debug`): how start-up is traced.
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
         .try_init();
 }
 

@@ -147,6 +147,7 @@ enum Outcome {
     Failed,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account = %account.name))]
 async fn sync_one(
     app: &App,
     replica: &mut Replica,

@@ -51,6 +51,8 @@ function appTreeRss() {
   let kib = 0;
   let pssKib = 0;
   const counted = [];
+  /** PSS (MiB) per process name: which part of the tree grew. */
+  const byProcess = {};
   for (const pid of descendants(process.pid)) {
     const name = comm(pid);
     if (drivers.has(name) || name === "node" || name.startsWith("xvfb") || name === "Xvfb") continue;
@@ -63,14 +65,16 @@ function appTreeRss() {
       const pss = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8").match(/^Pss:\s+(\d+) kB/m);
       if (rss) {
         kib += Number(rss[1]);
-        pssKib += pss ? Number(pss[1]) : Number(rss[1]);
+        const own = pss ? Number(pss[1]) : Number(rss[1]);
+        pssKib += own;
+        byProcess[name] = (byProcess[name] ?? 0) + own / 1024;
         counted.push(name);
       }
     } catch {
       // gone meanwhile
     }
   }
-  return { mib: kib / 1024, pssMib: pssKib / 1024, processes: counted };
+  return { mib: kib / 1024, pssMib: pssKib / 1024, processes: counted, byProcess };
 }
 
 async function measure(home) {
@@ -96,7 +100,14 @@ async function measure(home) {
       if (now.mib > peak.mib) peak = now;
     }
     const rows = await browser.execute(() => document.querySelectorAll('.inbox-body [role="row"]').length);
-    return { startMs, rssMiB: peak.mib, pssMiB: peak.pssMib, processes: peak.processes, rowsRendered: rows };
+    return {
+      startMs,
+      rssMiB: peak.mib,
+      pssMiB: peak.pssMib,
+      processes: peak.processes,
+      pssByProcess: peak.byProcess,
+      rowsRendered: rows,
+    };
   } finally {
     await app.stop();
   }
@@ -114,6 +125,9 @@ for (const [name, home] of [["empty", empty], ["full", full]]) {
     pss_mib: median(samples.map((s) => s.pssMiB)),
     rows_rendered: samples[0].rowsRendered,
     processes: samples[0].processes,
+    pss_mib_by_process: Object.fromEntries(
+      Object.keys(samples[0].pssByProcess).map((p) => [p, median(samples.map((s) => s.pssByProcess[p] ?? 0))]),
+    ),
   };
 }
 result.start_ratio = result.full.start_ms / result.empty.start_ms;

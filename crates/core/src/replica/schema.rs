@@ -20,6 +20,7 @@ pub const APPLICATION_ID: i32 = 0x544C_5250;
 const MIGRATION_SQL: &[&str] = &[
     include_str!("../../../../migrations/replica/0001_initial.sql"),
     include_str!("../../../../migrations/replica/0002_claimed_keys.sql"),
+    include_str!("../../../../migrations/replica/0003_open_by_deadline.sql"),
 ];
 
 /// The schema version this build writes.
