@@ -114,15 +114,22 @@ impl Events for WindowEvents {
 struct DemoServer(#[allow(dead_code)] Mutex<Option<Demo>>);
 
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TASKLANE_LOG")
+    use tracing_subscriber::fmt::format::FmtSpan;
+    let (filter, spans) = match tracing_subscriber::EnvFilter::try_from_env("TASKLANE_LOG") {
+        // Asked for: every span's end with its duration too, so that
+        // `TASKLANE_LOG=tasklane_app=debug` says how long each command and
+        // each account's sync took (how a slow start is traced).
+        Ok(filter) => (filter, FmtSpan::CLOSE),
         // The demo server's per-request lines are for `tasklane serve`.
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn,zbus=warn"));
+        Err(_) => (
+            tracing_subscriber::EnvFilter::new("info,tower_http=warn"),
+            FmtSpan::NONE,
+        ),
+    };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        // At debug level every command and sync run says how long it took
-        // (`TASKLANE_LOG=tasklane_app=debug`): how start-up is traced.
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_span_events(spans)
         .try_init();
 }
 
