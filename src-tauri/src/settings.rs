@@ -141,9 +141,9 @@ fn cond(column: Column, op: Op, value: impl Into<Value>) -> Condition {
 }
 
 fn final_states() -> Condition {
-    // The states `State::is_final` names.
-    let finals: Vec<Value> = [State::Closed, State::Cancelled, State::Skipped]
-        .iter()
+    let finals: Vec<Value> = State::ALL
+        .into_iter()
+        .filter(|s| s.is_final())
         .map(|s| Value::Text(s.as_str().into()))
         .collect();
     cond(Column::State, Op::In, Value::List(finals))

@@ -6,6 +6,7 @@
 
 mod support;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Map;
@@ -659,11 +660,12 @@ fn full_pull(
     device.try_sync_with(remote, heard, &options)
 }
 
-#[test]
-fn a_listing_longer_than_a_merge_batch_is_merged_whole_while_it_downloads() {
+/// An engine where anna.keller has filed 4,500 tasks for hans.muster —
+/// more than two merge batches of 2,000, so the later ones go to the merge
+/// thread while pages are still coming — and a device of his that has
+/// never synced.
+fn long_listing() -> (Arc<Engine>, LocalRemote, Device, Recording) {
     let engine = demo_engine();
-    // More than two merge batches of 2,000: the later ones go to the merge
-    // thread while pages are still coming.
     assign_all(
         &engine,
         "anna.keller",
@@ -671,8 +673,13 @@ fn a_listing_longer_than_a_merge_batch_is_merged_whole_while_it_downloads() {
         (0..4_500).map(|i| format!("Stapel {i}")),
     );
     let local = LocalRemote::new(engine.clone(), "hans.muster");
-    let mut device = Device::new(AccountKind::Local, "", "hans.muster");
-    let heard = Recording::default();
+    let device = Device::new(AccountKind::Local, "", "hans.muster");
+    (engine, local, device, Recording::default())
+}
+
+#[test]
+fn a_listing_longer_than_a_merge_batch_is_merged_whole_while_it_downloads() {
+    let (engine, local, mut device, heard) = long_listing();
     let report = full_pull(&mut device, &local, &heard).unwrap();
     let stored = device.tasks();
     assert!(stored.len() > 4_500, "{}", stored.len());
@@ -703,16 +710,7 @@ fn a_listing_longer_than_a_merge_batch_is_merged_whole_while_it_downloads() {
 
 #[test]
 fn a_task_the_replica_refuses_late_in_a_long_listing_fails_the_run_and_keeps_whole_batches() {
-    let engine = demo_engine();
-    assign_all(
-        &engine,
-        "anna.keller",
-        "fd:hans.muster",
-        (0..4_500).map(|i| format!("Stapel {i}")),
-    );
-    let local = LocalRemote::new(engine.clone(), "hans.muster");
-    let mut device = Device::new(AccountKind::Local, "", "hans.muster");
-    let heard = Recording::default();
+    let (_engine, local, mut device, heard) = long_listing();
     // Pages hold 200 tasks: page 15 falls into the second batch, merged on
     // the thread.
     let breaking = Observed {

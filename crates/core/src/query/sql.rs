@@ -668,8 +668,9 @@ mod plans {
     fn open_tasks_in_the_default_order_are_listed_from_the_deadline_index_alone() {
         let r = Replica::open_in_memory().unwrap();
         let conn = r.conn();
-        let finals = [State::Closed, State::Cancelled, State::Skipped]
-            .iter()
+        let finals = State::ALL
+            .into_iter()
+            .filter(|s| s.is_final())
             .map(|s| Value::Text(s.as_str().into()))
             .collect();
         let q = Query {
