@@ -1,9 +1,10 @@
 //! Dossiers (GEVER's containers for tasks) and cases (what Hitachi calls a
 //! process instance: a dossier or a ticket groups its work items).
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
+use crate::db::Tx;
 use crate::error::{EngineError, Result};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -17,7 +18,7 @@ pub struct Dossier {
 }
 
 /// Creates a case (a process instance) with a name.
-pub fn add_case(tx: &Transaction<'_>, name: &str) -> Result<i64> {
+pub fn add_case(tx: &Tx<'_>, name: &str) -> Result<i64> {
     tx.execute("INSERT INTO cases (name) VALUES (?1)", [name])?;
     Ok(tx.last_insert_rowid())
 }
@@ -31,12 +32,7 @@ pub fn case_name(conn: &Connection, id: i64) -> Result<String> {
 }
 
 /// Creates a dossier at `path` (segments of letters, digits and '-').
-pub fn add(
-    tx: &Transaction<'_>,
-    title: &str,
-    path: &str,
-    org_unit: Option<&str>,
-) -> Result<Dossier> {
+pub fn add(tx: &Tx<'_>, title: &str, path: &str, org_unit: Option<&str>) -> Result<Dossier> {
     let path = path.trim_matches('/');
     let valid = !path.is_empty()
         && path.split('/').all(|seg| {

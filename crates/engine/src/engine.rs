@@ -8,9 +8,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use jiff::ToSpan;
-use rusqlite::Transaction;
 
-use crate::db::Database;
+use crate::db::{Database, Tx};
 use crate::dossiers;
 use crate::error::{EngineError, Result};
 use crate::model::Task;
@@ -87,7 +86,12 @@ impl Engine {
     /// log in, or the password is wrong.
     pub fn authenticate(&self, user: &str, password: &str) -> Result<Option<Principal>> {
         let digest = self.hasher.hash_one((user, password));
-        let Some(hash) = self.db.read(|c| users::password_hash(c, user))? else {
+        // One read for both: this runs for every request.
+        let found = self.db.read(|c| match users::password_hash(c, user)? {
+            Some(hash) => Ok(Some((hash, users::principal(c, user)?))),
+            None => Ok(None),
+        })?;
+        let Some((hash, principal)) = found else {
             return Ok(None);
         };
         let cached = {
@@ -103,7 +107,7 @@ impl Engine {
             let mut cache = self.auth_cache.lock().unwrap_or_else(|p| p.into_inner());
             cache.insert(user.to_string(), (digest, hash, Instant::now()));
         }
-        self.db.read(|c| users::principal(c, user)).map(Some)
+        Ok(Some(principal))
     }
 
     /// Forgets remembered passwords (after a password change).
@@ -127,7 +131,7 @@ impl Engine {
 
 /// Creates a task as GEVER does: into a dossier, or as a subtask; inside a
 /// sequential main task it is planned, at `position` (default: last).
-pub fn create_task(tx: &Transaction<'_>, p: &Principal, new: &CreateTask) -> Result<Task> {
+pub fn create_task(tx: &Tx<'_>, p: &Principal, new: &CreateTask) -> Result<Task> {
     let task_type: TaskType = match &new.task_type {
         Some(t) => t.parse()?,
         None => TaskType::DirectExecution,

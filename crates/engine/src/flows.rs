@@ -8,10 +8,11 @@
 //! configured values without the check. Work log entries are comments on the
 //! ticket's tasks.
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use crate::db::Tx;
 use crate::dossiers;
 use crate::error::{EngineError, Result};
 use crate::model::{Responsible, Task, TaskState, TaskType};
@@ -118,7 +119,7 @@ fn flow_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Flow> {
 
 /// Creates a flow with its steps (administration and demo data).
 pub fn create_flow(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     uuid: &str,
     name: &str,
     api_path: &str,
@@ -297,7 +298,7 @@ pub fn may_push(p: &Principal, task: &Task) -> bool {
         }
 }
 
-fn step_task(tx: &Transaction<'_>, flow: &Flow, ticket: &Ticket, step: &Step) -> Result<Task> {
+fn step_task(tx: &Tx<'_>, flow: &Flow, ticket: &Ticket, step: &Step) -> Result<Task> {
     let title = ticket
         .title
         .clone()
@@ -358,7 +359,7 @@ fn merge_values(ticket: &mut Ticket, step: Option<&Step>, values: &[FieldValue])
     title
 }
 
-fn save_ticket(tx: &Transaction<'_>, t: &Ticket) -> Result<()> {
+fn save_ticket(tx: &Tx<'_>, t: &Ticket) -> Result<()> {
     tx.execute(
         "UPDATE tickets SET title = ?2, position = ?3, closed = ?4, form_values = ?5, updated_at = ?6
          WHERE id = ?1",
@@ -376,7 +377,7 @@ fn save_ticket(tx: &Transaction<'_>, t: &Ticket) -> Result<()> {
 
 /// Opens a ticket (OMFLOW `action: "create"`): it starts at the first step.
 pub fn open_ticket(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     p: &Principal,
     flow: &Flow,
     values: &[FieldValue],
@@ -420,12 +421,7 @@ fn require_api(flow: &Flow) -> Result<()> {
 }
 
 /// The step task a `data_id` names, if it is the ticket's current step.
-fn pushable(
-    tx: &Transaction<'_>,
-    p: &Principal,
-    flow: &Flow,
-    data_id: i64,
-) -> Result<(Task, Ticket)> {
+fn pushable(tx: &Tx<'_>, p: &Principal, flow: &Flow, data_id: i64) -> Result<(Task, Ticket)> {
     require_api(flow)?;
     // OMFLOW answers a stale or unknown data_id with the ORM's text.
     let gone = || {
@@ -454,7 +450,7 @@ fn pushable(
 /// Pushes a ticket past the step of `data_id` with form values (OMFLOW
 /// `action: "update"`). Returns the ticket's `data_no`.
 pub fn push(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     p: &Principal,
     flow: &Flow,
     data_id: i64,
@@ -490,7 +486,7 @@ pub fn push(
 /// Runs a quick action (`action1`/`action2`): its configured values, no
 /// required-field check, then on to the next step.
 pub fn quick_action(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     p: &Principal,
     flow: &Flow,
     data_id: i64,
@@ -522,7 +518,7 @@ pub fn quick_action(
 
 /// Closes the step task and moves the ticket on (or closes it).
 fn complete_step(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     p: &Principal,
     flow: &Flow,
     ticket: &mut Ticket,
@@ -546,7 +542,7 @@ fn complete_step(
     advance(tx, flow, ticket, task.step_position.unwrap_or(1))
 }
 
-fn advance(tx: &Transaction<'_>, flow: &Flow, ticket: &mut Ticket, from: i64) -> Result<()> {
+fn advance(tx: &Tx<'_>, flow: &Flow, ticket: &mut Ticket, from: i64) -> Result<()> {
     let next = steps(tx, &flow.uuid)?
         .into_iter()
         .find(|s| s.position == from + 1);
@@ -569,7 +565,7 @@ fn advance(tx: &Transaction<'_>, flow: &Flow, ticket: &mut Ticket, from: i64) ->
 /// transition, a Hitachi completion): closing it moves the ticket on as a
 /// push without new values would (so required fields must be filled);
 /// cancelling it closes the ticket.
-pub fn after_transition(tx: &Transaction<'_>, p: &Principal, task: &Task) -> Result<()> {
+pub fn after_transition(tx: &Tx<'_>, p: &Principal, task: &Task) -> Result<()> {
     let Some(ticket_id) = task.ticket_id else {
         return Ok(());
     };
@@ -631,7 +627,7 @@ pub struct WorklogEntry {
 /// Adds a work log entry to a ticket; `data_id` is checked for permission
 /// (the caller may work on it), as OMFLOW does.
 pub fn worklog_add(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     p: &Principal,
     flow: &Flow,
     data_no: i64,

@@ -6,8 +6,9 @@
 //! answers are recorded: a refused request changed nothing and may be sent
 //! again.
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, params};
 
+use crate::db::Tx;
 use crate::error::{EngineError, Result};
 use tasklane_core::time::{format_ts, now};
 
@@ -38,12 +39,7 @@ pub fn validate(key: &str) -> Result<()> {
 
 /// The stored answer for this key, if the request was applied before. A key
 /// reused for a different request is refused.
-pub fn lookup(
-    tx: &Transaction<'_>,
-    user: &str,
-    key: &str,
-    fingerprint: &str,
-) -> Result<Option<Stored>> {
+pub fn lookup(tx: &Tx<'_>, user: &str, key: &str, fingerprint: &str) -> Result<Option<Stored>> {
     let row: Option<(String, u16, String, Vec<u8>)> = tx
         .prepare_cached(
             "SELECT fingerprint, status, content_type, body FROM idempotency WHERE user_id = ?1 AND key = ?2",
@@ -63,13 +59,7 @@ pub fn lookup(
     }
 }
 
-pub fn store(
-    tx: &Transaction<'_>,
-    user: &str,
-    key: &str,
-    fingerprint: &str,
-    answer: &Stored,
-) -> Result<()> {
+pub fn store(tx: &Tx<'_>, user: &str, key: &str, fingerprint: &str, answer: &Stored) -> Result<()> {
     let cutoff = now()
         .checked_sub(jiff::SignedDuration::from_hours(24 * RETENTION_DAYS))
         .map_err(|e| EngineError::Database(format!("clock out of range: {e}")))?;

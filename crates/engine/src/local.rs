@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use rusqlite::{Connection, Transaction};
+use rusqlite::Connection;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tasklane_core::model::{
@@ -28,6 +28,7 @@ use tasklane_core::remote::{
 use tasklane_core::time::{Deadline, format_ts, now, parse_ts};
 use tasklane_dialects::gever::normalize as gever;
 
+use crate::db::Tx;
 use crate::engine::{CreateTask, Engine, create_task};
 use crate::error::{EngineError, Result};
 use crate::flows::{self, FieldValue};
@@ -262,12 +263,7 @@ fn flow_of(tx: &Connection, task: &Task) -> Result<flows::Flow> {
 }
 
 /// Executes one op in the caller's transaction.
-fn run(
-    tx: &Transaction<'_>,
-    p: &Principal,
-    request: &OpRequest,
-    key: Option<&str>,
-) -> Result<Outcome> {
+fn run(tx: &Tx<'_>, p: &Principal, request: &OpRequest, key: Option<&str>) -> Result<Outcome> {
     let done = |result: Value| Outcome { result, key: None };
     match request {
         OpRequest::Transition {
@@ -359,7 +355,7 @@ fn comment_id(text: &str) -> Result<i64> {
 
 /// A new task from the outbox's form: into the named dossier (path), under
 /// a parent, or into the user's personal dossier.
-fn create_request(tx: &Transaction<'_>, p: &Principal, new: &NewTask) -> Result<CreateTask> {
+fn create_request(tx: &Tx<'_>, p: &Principal, new: &NewTask) -> Result<CreateTask> {
     let parent_id = new.parent_key.as_deref().map(task_id).transpose()?;
     let dossier_id = match (&parent_id, &new.process) {
         (Some(_), _) => None,
@@ -395,7 +391,7 @@ fn create_request(tx: &Transaction<'_>, p: &Principal, new: &NewTask) -> Result<
 }
 
 /// The user's own dossier `personal/<user>`, made on first use.
-fn personal_dossier(tx: &Transaction<'_>, p: &Principal) -> Result<i64> {
+fn personal_dossier(tx: &Tx<'_>, p: &Principal) -> Result<i64> {
     let path = format!("personal/{}", p.user);
     match dossiers::by_path(tx, &path)? {
         Some(d) => Ok(d.id),

@@ -2,10 +2,11 @@
 //! changes, comments (added, edited, deleted with a `comment_removed`
 //! entry) — and the badge notifications they raise.
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::db::Tx;
 use crate::error::{EngineError, Result};
 use crate::model::Task;
 use crate::tasks;
@@ -35,7 +36,7 @@ pub fn change(field_id: &str, field_title: &str, before: Value, after: Value) ->
 
 /// A fresh response id: the time in microseconds since the epoch, as GEVER
 /// makes them, bumped when two responses fall into the same microsecond.
-fn next_id(tx: &Transaction<'_>) -> Result<i64> {
+fn next_id(tx: &Tx<'_>) -> Result<i64> {
     let micros = jiff::Timestamp::now().as_microsecond();
     let last: i64 = tx
         .prepare_cached("SELECT coalesce(max(id), 0) FROM responses")?
@@ -58,7 +59,7 @@ pub struct Entry<'a> {
 }
 
 /// Records a response. Also marks the task modified.
-pub fn add(tx: &Transaction<'_>, entry: Entry<'_>) -> Result<Response> {
+pub fn add(tx: &Tx<'_>, entry: Entry<'_>) -> Result<Response> {
     let Entry {
         task_id,
         response_type,
@@ -161,12 +162,7 @@ fn require_text(text: &str) -> Result<()> {
 }
 
 /// GEVER `POST @responses`.
-pub fn add_comment(
-    tx: &Transaction<'_>,
-    p: &Principal,
-    task: &Task,
-    text: &str,
-) -> Result<Response> {
+pub fn add_comment(tx: &Tx<'_>, p: &Principal, task: &Task, text: &str) -> Result<Response> {
     if !may_modify(p, task) {
         return Err(EngineError::Forbidden(
             "The current user is not allowed to add comments".into(),
@@ -210,13 +206,7 @@ fn require_comment(conn: &Connection, task: &Task, id: i64, verb: &str) -> Resul
 
 /// GEVER `PATCH @responses/<id>`. GEVER does not check who wrote the
 /// comment; neither do we (anyone who may modify the task may edit).
-pub fn edit_comment(
-    tx: &Transaction<'_>,
-    p: &Principal,
-    task: &Task,
-    id: i64,
-    text: &str,
-) -> Result<()> {
+pub fn edit_comment(tx: &Tx<'_>, p: &Principal, task: &Task, id: i64, text: &str) -> Result<()> {
     if !may_modify(p, task) {
         return Err(EngineError::Forbidden(
             "not allowed to edit comments of this task".into(),
@@ -234,7 +224,7 @@ pub fn edit_comment(
 
 /// GEVER `DELETE @responses/<id>`: the comment goes, and a
 /// `comment_removed` entry records when it had been written.
-pub fn delete_comment(tx: &Transaction<'_>, p: &Principal, task: &Task, id: i64) -> Result<()> {
+pub fn delete_comment(tx: &Tx<'_>, p: &Principal, task: &Task, id: i64) -> Result<()> {
     if !may_modify(p, task) {
         return Err(EngineError::Forbidden(
             "not allowed to delete comments of this task".into(),
@@ -276,7 +266,7 @@ fn parties(conn: &Connection, task: &Task) -> Result<Vec<String>> {
 
 /// Raises a badge notification for everyone the task concerns but the actor.
 pub fn notify_parties(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     task: &Task,
     actor: &str,
     kind: &str,
@@ -290,7 +280,7 @@ pub fn notify_parties(
 }
 
 /// Raises a notification for the new responsible of a task (new or reassigned).
-pub fn notify_assigned(tx: &Transaction<'_>, task: &Task, actor: &str, kind: &str) -> Result<()> {
+pub fn notify_assigned(tx: &Tx<'_>, task: &Task, actor: &str, kind: &str) -> Result<()> {
     let recipients: Vec<String> = match (&task.responsible.user, &task.responsible.group) {
         (Some(user), _) => vec![user.clone()],
         (None, Some(group)) => users::members_of(tx, group)?,
@@ -302,7 +292,7 @@ pub fn notify_assigned(tx: &Transaction<'_>, task: &Task, actor: &str, kind: &st
 
 /// Raises a badge notification of `kind` about a task for each of `users`.
 pub fn notify(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     users: &[String],
     task_id: i64,
     kind: &str,
@@ -355,12 +345,7 @@ pub fn notifications(conn: &Connection, user: &str) -> Result<Vec<Notification>>
 }
 
 /// Marks one notification (or, with `up_to`, all up to that id) read.
-pub fn mark_read(
-    tx: &Transaction<'_>,
-    user: &str,
-    id: Option<i64>,
-    up_to: Option<i64>,
-) -> Result<usize> {
+pub fn mark_read(tx: &Tx<'_>, user: &str, id: Option<i64>, up_to: Option<i64>) -> Result<usize> {
     let n = match (id, up_to) {
         (Some(id), _) => tx.execute(
             "UPDATE notifications SET read = 1 WHERE user_id = ?1 AND id = ?2",

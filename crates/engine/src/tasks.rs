@@ -1,7 +1,8 @@
 //! Tasks in the engine's database: reading, writing, and who may see them.
 
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use crate::db::Tx;
 use crate::error::{EngineError, Result};
 use crate::model::{GroupKind, Responsible, Task, TaskState, TaskType};
 use crate::users::{self, Principal};
@@ -115,7 +116,7 @@ pub struct NewTaskRow {
     pub related_items: Vec<String>,
 }
 
-pub fn insert(tx: &Transaction<'_>, new: &NewTaskRow) -> Result<Task> {
+pub fn insert(tx: &Tx<'_>, new: &NewTaskRow) -> Result<Task> {
     if new.title.trim().is_empty() {
         return Err(EngineError::field(
             "title",
@@ -161,7 +162,7 @@ pub fn insert(tx: &Transaction<'_>, new: &NewTaskRow) -> Result<Task> {
 
 /// Sets a task's state, stamping `modified` and, for Hitachi, the start and
 /// close times.
-pub fn set_state(tx: &Transaction<'_>, id: i64, state: TaskState) -> Result<()> {
+pub fn set_state(tx: &Tx<'_>, id: i64, state: TaskState) -> Result<()> {
     let stamp = format_ts(now());
     tx.prepare_cached(
         "UPDATE tasks SET state = ?2, modified = ?3,
@@ -174,7 +175,7 @@ pub fn set_state(tx: &Transaction<'_>, id: i64, state: TaskState) -> Result<()> 
     Ok(())
 }
 
-pub fn set_responsible(tx: &Transaction<'_>, id: i64, r: &Responsible) -> Result<()> {
+pub fn set_responsible(tx: &Tx<'_>, id: i64, r: &Responsible) -> Result<()> {
     tx.prepare_cached(
         "UPDATE tasks SET responsible_user = ?2, responsible_group = ?3, responsible_client = ?4,
             modified = ?5 WHERE id = ?1",
@@ -183,7 +184,7 @@ pub fn set_responsible(tx: &Transaction<'_>, id: i64, r: &Responsible) -> Result
     Ok(())
 }
 
-pub fn set_deadline(tx: &Transaction<'_>, id: i64, deadline: &str) -> Result<()> {
+pub fn set_deadline(tx: &Tx<'_>, id: i64, deadline: &str) -> Result<()> {
     tx.execute(
         "UPDATE tasks SET deadline = ?2, modified = ?3 WHERE id = ?1",
         params![id, deadline, format_ts(now())],
@@ -191,7 +192,7 @@ pub fn set_deadline(tx: &Transaction<'_>, id: i64, deadline: &str) -> Result<()>
     Ok(())
 }
 
-pub fn set_issuer(tx: &Transaction<'_>, id: i64, issuer: &str) -> Result<()> {
+pub fn set_issuer(tx: &Tx<'_>, id: i64, issuer: &str) -> Result<()> {
     let org = users::org_unit_of(tx, issuer)?;
     tx.execute(
         "UPDATE tasks SET issuer = ?2, issuing_org_unit = ?3, modified = ?4 WHERE id = ?1",
@@ -201,7 +202,7 @@ pub fn set_issuer(tx: &Transaction<'_>, id: i64, issuer: &str) -> Result<()> {
 }
 
 /// Adds document references, keeping each once.
-pub fn add_related(tx: &Transaction<'_>, id: i64, items: &[String]) -> Result<()> {
+pub fn add_related(tx: &Tx<'_>, id: i64, items: &[String]) -> Result<()> {
     if items.is_empty() {
         return Ok(());
     }
@@ -223,7 +224,7 @@ pub fn add_related(tx: &Transaction<'_>, id: i64, items: &[String]) -> Result<()
 }
 
 /// Marks a task changed (a comment, a PATCH).
-pub fn touch(tx: &Transaction<'_>, id: i64) -> Result<()> {
+pub fn touch(tx: &Tx<'_>, id: i64) -> Result<()> {
     tx.prepare_cached("UPDATE tasks SET modified = ?2 WHERE id = ?1")?
         .execute(params![id, format_ts(now())])?;
     Ok(())

@@ -5,9 +5,10 @@ use std::collections::BTreeSet;
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
+use crate::db::Tx;
 use crate::error::{EngineError, Result};
 use crate::model::GroupKind;
 use tasklane_core::time::{format_ts, now};
@@ -89,7 +90,7 @@ pub fn verify_password(stored: &str, password: &str) -> bool {
 }
 
 pub fn add_user(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     id: &str,
     display_name: &str,
     password: Option<&str>,
@@ -125,7 +126,7 @@ pub fn add_user(
     })
 }
 
-pub fn set_password(tx: &Transaction<'_>, id: &str, password: &str) -> Result<()> {
+pub fn set_password(tx: &Tx<'_>, id: &str, password: &str) -> Result<()> {
     let hash = hash_password(password)?;
     let n = tx.execute(
         "UPDATE users SET password_hash = ?2 WHERE id = ?1",
@@ -182,12 +183,7 @@ pub fn list_users(conn: &Connection) -> Result<Vec<User>> {
     Ok(users)
 }
 
-pub fn add_group(
-    tx: &Transaction<'_>,
-    id: &str,
-    display_name: &str,
-    kind: GroupKind,
-) -> Result<Group> {
+pub fn add_group(tx: &Tx<'_>, id: &str, display_name: &str, kind: GroupKind) -> Result<Group> {
     validate_id(id, "group name")?;
     if find_group(tx, id)?.is_some() || find_user(tx, id)?.is_some() {
         return Err(EngineError::Conflict(format!("{id:?} exists already")));
@@ -248,7 +244,7 @@ pub fn list_groups(conn: &Connection) -> Result<Vec<Group>> {
     Ok(groups)
 }
 
-pub fn add_member(tx: &Transaction<'_>, user: &str, group: &str) -> Result<()> {
+pub fn add_member(tx: &Tx<'_>, user: &str, group: &str) -> Result<()> {
     if find_user(tx, user)?.is_none() {
         return Err(EngineError::NotFound(format!("user {user:?}")));
     }

@@ -7,13 +7,14 @@
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use crate::db::Tx;
 use crate::error::{EngineError, Result};
 use crate::flows;
 use crate::model::{Responsible, Task, TaskState, TaskType};
 use crate::responses::{self, change};
 use crate::tasks::{self, NewTaskRow};
 use crate::users::{self, Principal};
-use rusqlite::{Connection, Transaction};
+use rusqlite::Connection;
 
 /// One workflow transition.
 #[derive(Debug, PartialEq, Eq)]
@@ -420,7 +421,7 @@ fn date_param(params: &Map<String, Value>, name: &str) -> Result<Option<String>>
 
 /// Runs a transition (`None`: the request named none) for the principal.
 pub fn apply(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     p: &Principal,
     task_id: i64,
     transition: Option<&str>,
@@ -581,7 +582,7 @@ pub fn apply(
 /// What follows a transition: the next task of a sequential process opens,
 /// a cancelled task's subtasks are cancelled, a flow step advances its ticket.
 fn side_effects(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     p: &Principal,
     before: &Task,
     after: &Task,
@@ -624,7 +625,7 @@ fn side_effects(
     Ok(())
 }
 
-fn cancel_subtasks(tx: &Transaction<'_>, p: &Principal, id: i64) -> Result<()> {
+fn cancel_subtasks(tx: &Tx<'_>, p: &Principal, id: i64) -> Result<()> {
     for child in tasks::children(tx, id)? {
         if !child.state.is_final() {
             tasks::set_state(tx, child.id, Cancelled)?;
@@ -647,12 +648,7 @@ fn cancel_subtasks(tx: &Transaction<'_>, p: &Principal, id: i64) -> Result<()> {
 }
 
 /// `task-transition-delegate`: one subtask per new responsible.
-fn delegate(
-    tx: &Transaction<'_>,
-    p: &Principal,
-    task: &Task,
-    params: &Map<String, Value>,
-) -> Result<()> {
+fn delegate(tx: &Tx<'_>, p: &Principal, task: &Task, params: &Map<String, Value>) -> Result<()> {
     let missing = |f: &str| {
         EngineError::field(
             f,
@@ -756,7 +752,7 @@ pub fn history(conn: &Connection, task: &Task) -> Result<Vec<Value>> {
 /// responses (`GET <task>` shows `responses: []`); a subtask leaves a
 /// `transition-add-subtask` entry on its parent. Either way the responsible
 /// is notified (`task-added`).
-pub fn record_creation(tx: &Transaction<'_>, p: &Principal, task: &Task) -> Result<()> {
+pub fn record_creation(tx: &Tx<'_>, p: &Principal, task: &Task) -> Result<()> {
     if let Some(parent) = task.parent_id {
         responses::add(
             tx,

@@ -10,10 +10,11 @@
 //! asking for what is already so answers 200 and changes nothing.
 
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, Transaction, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params_from_iter};
 use serde::Serialize;
 use serde_json::json;
 
+use crate::db::Tx;
 use crate::error::{EngineError, Result};
 use crate::filter::{self, FilterError};
 use crate::flows::{self, FieldValue};
@@ -137,7 +138,7 @@ pub fn list(
 /// first `fetch_count` candidates; -1: all) to `participant` and starts it.
 /// `None` when nothing is allocatable.
 pub fn allocate(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     p: &Principal,
     participant: &str,
     filter: Option<&str>,
@@ -221,7 +222,7 @@ fn is_done(code: &str) -> bool {
 /// values (the step's required fields must be filled). Completing an item
 /// that is already completed answers it unchanged.
 pub fn complete(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     p: &Principal,
     pi: i64,
     wi: i64,
@@ -283,7 +284,7 @@ pub fn complete(
 
 /// Gives a performing item back to its lane (ready again). Freeing an item
 /// that is already ready answers it unchanged.
-pub fn free(tx: &Transaction<'_>, p: &Principal, pi: i64, wi: i64) -> Result<WorkItem> {
+pub fn free(tx: &Tx<'_>, p: &Principal, pi: i64, wi: i64) -> Result<WorkItem> {
     let item = get(tx, p, pi, wi)?;
     if item.state_code == "j" {
         return Ok(item);
@@ -335,7 +336,7 @@ pub fn free(tx: &Transaction<'_>, p: &Principal, pi: i64, wi: i64) -> Result<Wor
 /// Changes an item's participant. `source`, when given, must be the current
 /// participant; `target` is a user or a lane (`None`: back to the lane).
 pub fn reassign(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     p: &Principal,
     pi: i64,
     wi: i64,

@@ -292,7 +292,7 @@ pub(crate) fn mutate(
     key: Option<&str>,
     fingerprint: &str,
     succeeded: impl Fn(&Answer) -> bool,
-    f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<Answer, EngineError>,
+    f: impl FnOnce(&crate::db::Tx<'_>) -> Result<Answer, EngineError>,
 ) -> Result<Answer, EngineError> {
     state.engine.db().write(|tx| {
         if let Some(key) = key

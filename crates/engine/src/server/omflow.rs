@@ -685,7 +685,7 @@ async fn omdata_edit(
 
 /// Deletes (closes and cancels) a ticket: its creator or an administrator.
 fn delete_ticket(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &crate::db::Tx<'_>,
     p: &Principal,
     flow: &flows::Flow,
     data_id: i64,

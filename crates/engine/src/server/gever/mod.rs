@@ -388,7 +388,7 @@ fn write(
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
-    f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<Answer>,
+    f: impl FnOnce(&crate::db::Tx<'_>) -> Result<Answer>,
 ) -> Result<Answer> {
     let key = idempotency_key(headers)?;
     let print = fingerprint(method.as_str(), uri.path(), body);
@@ -403,14 +403,15 @@ fn write(
         &print,
         |a| a.status < 300,
         |tx| {
-            let last: i64 =
-                tx.query_row("SELECT coalesce(max(id), 0) FROM notifications", [], |r| {
-                    r.get(0)
-                })?;
-            let answer = f(tx)?;
-            if quiet {
-                tx.execute("DELETE FROM notifications WHERE id > ?1", [last])?;
+            if !quiet {
+                return f(tx);
             }
+            let last: i64 = tx
+                .prepare_cached("SELECT coalesce(max(id), 0) FROM notifications")?
+                .query_row([], |r| r.get(0))?;
+            let answer = f(tx)?;
+            tx.prepare_cached("DELETE FROM notifications WHERE id > ?1")?
+                .execute([last])?;
             Ok(answer)
         },
     )?;
@@ -466,7 +467,7 @@ fn dispatch(
     body: &[u8],
 ) -> Result<Answer> {
     let db = ctx.state.engine.db();
-    let mutating = |f: &dyn Fn(&rusqlite::Transaction<'_>) -> Result<Answer>| {
+    let mutating = |f: &dyn Fn(&crate::db::Tx<'_>) -> Result<Answer>| {
         write(ctx, method, uri, headers, body, f)
     };
     let task = match target {
@@ -634,7 +635,7 @@ fn informed_principals(conn: &Connection, fields: &Map<String, Value>) -> Result
 /// `POST <dossier or task>`: creates a task (a subtask when posted into one).
 fn create(
     ctx: &Ctx,
-    tx: &rusqlite::Transaction<'_>,
+    tx: &crate::db::Tx<'_>,
     body: &[u8],
     parent: Option<i64>,
     dossier: Option<i64>,
@@ -709,7 +710,7 @@ fn create(
 /// `PATCH <task>`: open tasks only; the responsible and privacy cannot change here.
 fn patch(
     ctx: &Ctx,
-    tx: &rusqlite::Transaction<'_>,
+    tx: &crate::db::Tx<'_>,
     task: &Task,
     body: &[u8],
     headers: &HeaderMap,
@@ -875,7 +876,7 @@ fn schema(transition: &str) -> Value {
 /// `@transfer-task`: administrators replace a user as issuer and/or responsible.
 fn transfer(
     ctx: &Ctx,
-    tx: &rusqlite::Transaction<'_>,
+    tx: &crate::db::Tx<'_>,
     task: &Task,
     fields: &Map<String, Value>,
 ) -> Result<Answer> {
@@ -952,7 +953,7 @@ fn transfer(
 
 /// `@close-task`: walks the task to a final state with the transitions the
 /// user may run (subtasks first).
-fn close_task(ctx: &Ctx, tx: &rusqlite::Transaction<'_>, id: i64) -> Result<Answer> {
+fn close_task(ctx: &Ctx, tx: &crate::db::Tx<'_>, id: i64) -> Result<Answer> {
     for child in tasks::children(tx, id)? {
         if !child.state.is_final() && tasks::visible(&ctx.p, &child) {
             close_task(ctx, tx, child.id)?;
