@@ -346,7 +346,11 @@ pub(crate) fn refresh(tx: &Transaction<'_>, task_id: i64) -> Result<()> {
         }
     }
     let value = (!folded.is_empty()).then(|| Value::Object(folded).to_string());
-    tx.prepare_cached("UPDATE tasks SET pending_effect = ?2 WHERE id = ?1")?
-        .execute(params![task_id, value])?;
+    // Unchanged (a comment's op has no effect) is left unwritten: the row
+    // would be rewritten with every index on the effective columns.
+    tx.prepare_cached(
+        "UPDATE tasks SET pending_effect = ?2 WHERE id = ?1 AND pending_effect IS NOT ?2",
+    )?
+    .execute(params![task_id, value])?;
     Ok(())
 }

@@ -514,8 +514,15 @@ fn create_placeholder(
     Ok(id)
 }
 
-const SELECT: &str = "SELECT seq, op_id, account_id, task_id, kind, payload, effect, base, state,
-    attempts, last_error, error_kind, not_before, result, created_at, updated_at FROM outbox";
+/// The columns [`from_row`] reads, in its order.
+macro_rules! op_columns {
+    () => {
+        "seq, op_id, account_id, task_id, kind, payload, effect, base, state,
+        attempts, last_error, error_kind, not_before, result, created_at, updated_at"
+    };
+}
+
+const SELECT: &str = concat!("SELECT ", op_columns!(), " FROM outbox");
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Op> {
     let json = |i: usize| -> rusqlite::Result<Option<serde_json::Value>> {
@@ -748,6 +755,44 @@ struct Change {
     request: Option<OpRequest>,
 }
 
+/// What a state change needs to know of an op before changing it.
+struct Located {
+    seq: i64,
+    op_id: Uuid,
+    task_id: Option<i64>,
+    state: OpState,
+}
+
+/// Finds the op `reference` names. A full id (what the sync engine passes,
+/// for every op it sends) reads three columns; a short one resolves
+/// through [`get`].
+fn locate(conn: &Connection, reference: &str) -> Result<Located> {
+    let Ok(uuid) = reference.trim().parse::<Uuid>() else {
+        let op = get(conn, reference)?;
+        return Ok(Located {
+            seq: op.seq,
+            op_id: op.op_id,
+            task_id: op.task_id,
+            state: op.state,
+        });
+    };
+    let found = conn
+        .prepare_cached("SELECT seq, task_id, state FROM outbox WHERE op_id = ?1")?
+        .query_row([uuid.to_string()], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get::<_, String>(2)?))
+        })
+        .optional()?;
+    let (seq, task_id, state) = found.ok_or_else(|| Error::OpNotFound(uuid.to_string()))?;
+    Ok(Located {
+        seq,
+        op_id: uuid,
+        task_id,
+        state: state
+            .parse()
+            .map_err(|e: String| Error::Invalid(format!("op {uuid}: {e}")))?,
+    })
+}
+
 fn set_state(
     tx: &Transaction<'_>,
     reference: &str,
@@ -755,19 +800,16 @@ fn set_state(
     change: Change,
     now: Timestamp,
 ) -> Result<Op> {
-    let op = get(tx, reference)?;
+    let op = locate(tx, reference)?;
     if !op.state.can_become(to) {
         return Err(Error::OpTransition {
-            op: op.short_id(),
+            op: op.op_id.simple().to_string()[..8].to_string(),
             from: op.state.as_str(),
             to: to.as_str(),
         });
     }
-    let (error_kind, last_error) = match (&change.error, change.clear_error) {
-        (Some((kind, message)), _) => (Some(kind.clone()), Some(message.clone())),
-        (None, true) => (None, None),
-        (None, false) => (op.error_kind.clone(), op.last_error.clone()),
-    };
+    let (error_kind, last_error) = change.error.clone().unzip();
+    // The request and its effect are written again only when they change.
     let (payload, effect) = match &change.request {
         Some(request) => {
             let effect = match op.task_id {
@@ -775,36 +817,40 @@ fn set_state(
                 None => effect::validate_allocate(request).map(|()| None)?,
             };
             (
-                serde_json::to_string(request)?,
+                Some(serde_json::to_string(request)?),
                 effect.map(|e| serde_json::Value::Object(e).to_string()),
             )
         }
-        None => (
-            serde_json::to_string(&op.request)?,
-            op.effect
-                .clone()
-                .map(|e| serde_json::Value::Object(e).to_string()),
-        ),
+        None => (None, None),
     };
-    tx.prepare_cached(
-        "UPDATE outbox SET state = ?2, attempts = attempts + ?3, error_kind = ?4, last_error = ?5,
-            not_before = ?6, result = coalesce(?7, result), payload = ?8, effect = ?9,
-            updated_at = ?10, result_key = coalesce(?11, result_key)
-         WHERE seq = ?1",
-    )?
-    .execute(params![
-        op.seq,
-        to.as_str(),
-        change.count_attempt as i64,
-        error_kind,
-        last_error,
-        change.not_before.map(format_ts),
-        change.result.as_ref().map(|r| r.to_string()),
-        payload,
-        effect,
-        format_ts(now),
-        change.result_key,
-    ])?;
+    let changed = tx
+        .prepare_cached(concat!(
+            "UPDATE outbox SET state = ?2, attempts = attempts + ?3,
+                error_kind = CASE WHEN ?4 IS NOT NULL THEN ?4 WHEN ?12 THEN NULL ELSE error_kind END,
+                last_error = CASE WHEN ?4 IS NOT NULL THEN ?5 WHEN ?12 THEN NULL ELSE last_error END,
+                not_before = ?6, result = coalesce(?7, result),
+                payload = coalesce(?8, payload), effect = iif(?8 IS NULL, effect, ?9),
+                updated_at = ?10, result_key = coalesce(?11, result_key)
+             WHERE seq = ?1 RETURNING ",
+            op_columns!()
+        ))?
+        .query_row(
+            params![
+                op.seq,
+                to.as_str(),
+                change.count_attempt as i64,
+                error_kind,
+                last_error,
+                change.not_before.map(format_ts),
+                change.result.as_ref().map(|r| r.to_string()),
+                payload,
+                effect,
+                format_ts(now),
+                change.result_key,
+                change.clear_error,
+            ],
+            from_row,
+        )?;
     // The task's folded effect counts pending and sending ops alike: only
     // an op entering or leaving them, or a changed request, moves it.
     let in_flight = |s: OpState| matches!(s, OpState::Pending | OpState::Sending);
@@ -813,7 +859,7 @@ fn set_state(
     {
         effect::refresh(tx, task_id)?;
     }
-    get(tx, &op.op_id.to_string())
+    Ok(changed)
 }
 
 /// The sync engine is about to send the op.

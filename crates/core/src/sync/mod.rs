@@ -218,7 +218,9 @@ struct Run<'a> {
     remote: &'a dyn Remote,
     progress: &'a (dyn Fn(Event) + Send + Sync),
     report: Report,
-    /// Ops sent in this run: none is sent twice in one run.
+    /// Ops sent in this run and not applied (an applied op is done and
+    /// never ready again): none is sent twice in one run. Kept this small
+    /// because every batch hands it to `outbox::ready`.
     tried: HashSet<i64>,
 }
 

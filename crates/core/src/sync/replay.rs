@@ -122,6 +122,8 @@ impl Run<'_> {
         })?;
         self.report.applied += applied.len();
         for ((op, outcome, key, fresh), adopted) in applied.into_iter().zip(adopted) {
+            // Done, it cannot be ready again: `ready` need not skip it.
+            self.tried.remove(&op.seq);
             if let Some(touched) = self.touched_key(&op, outcome.key.as_deref())? {
                 between.stale.insert(touched, (op.kind, adopted));
             }
