@@ -876,6 +876,41 @@ pub fn mark_sending(tx: &Transaction<'_>, op: &str, now: Timestamp) -> Result<Op
     )
 }
 
+/// The sync engine is about to send a batch: [`mark_sending`] for each op,
+/// in one statement. Fails, naming the first, if any of them is no longer
+/// pending (withdrawn meanwhile); the caller's transaction then changes
+/// nothing.
+pub fn mark_batch_sending(tx: &Transaction<'_>, seqs: &[i64], now: Timestamp) -> Result<()> {
+    let seqs = serde_json::to_string(seqs)?;
+    let stuck: Option<(String, String)> = tx
+        .prepare_cached(
+            "SELECT op_id, state FROM outbox
+             WHERE seq IN (SELECT value FROM json_each(?1)) AND state != 'pending'
+             ORDER BY seq LIMIT 1",
+        )?
+        .query_row([&seqs], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    if let Some((op_id, state)) = stuck {
+        let from: OpState = state
+            .parse()
+            .map_err(|e: String| Error::Invalid(format!("op {op_id}: {e}")))?;
+        return Err(Error::OpTransition {
+            op: op_id.replace('-', "")[..8].to_string(),
+            from: from.as_str(),
+            to: OpState::Sending.as_str(),
+        });
+    }
+    // Pending and sending ops alike fold into the task's effect: nothing
+    // to refresh.
+    tx.prepare_cached(
+        "UPDATE outbox SET state = 'sending', attempts = attempts + 1, not_before = NULL,
+            updated_at = ?2
+         WHERE seq IN (SELECT value FROM json_each(?1))",
+    )?
+    .execute(params![seqs, format_ts(now)])?;
+    Ok(())
+}
+
 /// The server applied the op; `result` keeps what it answered.
 pub fn mark_done(
     tx: &Transaction<'_>,

@@ -222,6 +222,57 @@ fn parameters_that_set_fields_change_the_effective_view() {
 }
 
 #[test]
+fn a_batch_is_marked_sending_at_once_or_not_at_all() {
+    let mut fx = fixture();
+    let first = fx.queue(fx.work, Some(fx.a), transition("accept")).unwrap();
+    let second = fx
+        .queue(
+            fx.work,
+            Some(fx.b),
+            OpRequest::CommentAdd {
+                text: "unterwegs".into(),
+            },
+        )
+        .unwrap();
+    let withdrawn = fx
+        .queue(
+            fx.work,
+            Some(fx.b),
+            OpRequest::CommentAdd {
+                text: "doch nicht".into(),
+            },
+        )
+        .unwrap();
+    fx.apply(|tx| cancel(tx, &withdrawn.op_id.to_string(), now()))
+        .unwrap();
+    let refused =
+        fx.r.write(|tx| mark_batch_sending(tx, &[first.seq, withdrawn.seq, second.seq], now()))
+            .unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            Error::OpTransition {
+                from: "cancelled",
+                to: "sending",
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
+    let unchanged = fx.apply(|tx| get(tx, &first.op_id.to_string())).unwrap();
+    assert_eq!((unchanged.state, unchanged.attempts), (OpState::Pending, 0));
+
+    fx.r.write(|tx| mark_batch_sending(tx, &[first.seq, second.seq], now()))
+        .unwrap();
+    for op in [&first, &second] {
+        let sent = fx.apply(|tx| get(tx, &op.op_id.to_string())).unwrap();
+        assert_eq!((sent.state, sent.attempts), (OpState::Sending, 1));
+        assert_eq!(sent.not_before, None);
+    }
+    assert_eq!(fx.row(fx.a).state, State::InProgress, "still in flight");
+}
+
+#[test]
 fn finishing_an_op_removes_its_effect_and_failures_ask_for_attention() {
     let mut fx = fixture();
     let op = fx.queue(fx.work, Some(fx.a), transition("accept")).unwrap();

@@ -90,12 +90,9 @@ impl Run<'_> {
 
         // The ops may be on the wire from here on: say so durably first.
         let at = now();
-        self.replica.write(|tx| {
-            for (op, _, _) in &sending {
-                outbox::mark_sending(tx, &op.op_id.to_string(), at)?;
-            }
-            Ok(())
-        })?;
+        let seqs: Vec<i64> = sending.iter().map(|(op, _, _)| op.seq).collect();
+        self.replica
+            .write(|tx| outbox::mark_batch_sending(tx, &seqs, at))?;
         let remote = self.remote;
         let answers = concurrently(concurrency, &sending, |(op, _, fresh)| {
             remote.execute(op, fresh.as_ref())
