@@ -335,8 +335,12 @@ pub struct Op {
 impl Op {
     /// The first eight characters of the UUID, as lists show it.
     pub fn short_id(&self) -> String {
-        self.op_id.simple().to_string()[..8].to_string()
+        short_id(&self.op_id)
     }
+}
+
+fn short_id(op_id: &Uuid) -> String {
+    op_id.simple().to_string()[..8].to_string()
 }
 
 /// Queues `request` for `task_id` (or for the account, for a claim) together
@@ -763,6 +767,16 @@ struct Located {
     state: OpState,
 }
 
+impl Located {
+    fn cannot_become(&self, to: OpState) -> Error {
+        Error::OpTransition {
+            op: short_id(&self.op_id),
+            from: self.state.as_str(),
+            to: to.as_str(),
+        }
+    }
+}
+
 /// Finds the op `reference` names. A full id (what the sync engine passes,
 /// for every op it sends) reads three columns; a short one resolves
 /// through [`get`].
@@ -802,11 +816,7 @@ fn set_state(
 ) -> Result<Op> {
     let op = locate(tx, reference)?;
     if !op.state.can_become(to) {
-        return Err(Error::OpTransition {
-            op: op.op_id.simple().to_string()[..8].to_string(),
-            from: op.state.as_str(),
-            to: to.as_str(),
-        });
+        return Err(op.cannot_become(to));
     }
     let (error_kind, last_error) = change.error.clone().unzip();
     // The request and its effect are written again only when they change.
@@ -882,23 +892,16 @@ pub fn mark_sending(tx: &Transaction<'_>, op: &str, now: Timestamp) -> Result<Op
 /// nothing.
 pub fn mark_batch_sending(tx: &Transaction<'_>, seqs: &[i64], now: Timestamp) -> Result<()> {
     let seqs = serde_json::to_string(seqs)?;
-    let stuck: Option<(String, String)> = tx
+    let stuck: Option<String> = tx
         .prepare_cached(
-            "SELECT op_id, state FROM outbox
+            "SELECT op_id FROM outbox
              WHERE seq IN (SELECT value FROM json_each(?1)) AND state != 'pending'
              ORDER BY seq LIMIT 1",
         )?
-        .query_row([&seqs], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row([&seqs], |r| r.get(0))
         .optional()?;
-    if let Some((op_id, state)) = stuck {
-        let from: OpState = state
-            .parse()
-            .map_err(|e: String| Error::Invalid(format!("op {op_id}: {e}")))?;
-        return Err(Error::OpTransition {
-            op: op_id.replace('-', "")[..8].to_string(),
-            from: from.as_str(),
-            to: OpState::Sending.as_str(),
-        });
+    if let Some(op_id) = stuck {
+        return Err(locate(tx, &op_id)?.cannot_become(OpState::Sending));
     }
     // Pending and sending ops alike fold into the task's effect: nothing
     // to refresh.
