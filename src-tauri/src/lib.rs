@@ -13,6 +13,7 @@ mod shell;
 pub mod sync_loop;
 mod tray;
 pub mod types;
+mod webview;
 
 pub use shell::Args;
 

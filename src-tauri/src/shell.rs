@@ -198,6 +198,9 @@ pub fn run(args: Args) -> Result<(), String> {
         ])
         .setup(move |tauri_app| {
             let handle = tauri_app.handle().clone();
+            if let Some(window) = tauri_app.get_webview_window("main") {
+                crate::webview::tune(&window);
+            }
             let events = WindowEvents::start(handle.clone());
             let app = App::open(&home, connector, events.clone()).map_err(|e| {
                 format!("cannot open tasklane in {}: {}", home.display(), e.message)
