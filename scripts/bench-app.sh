@@ -10,7 +10,7 @@ cd "$TASKLANE_ROOT"
 
 tasks="${1:-100000}"
 profile="${TASKLANE_PROFILE:-debug}"
-ensure_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${E2E_PACKAGES[@]}"
+ensure_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${E2E_PACKAGES[@]}" "${FONT_PACKAGES[@]}"
 ensure_rust
 ensure_node
 ensure_tauri_driver

@@ -9,7 +9,7 @@
 source "$(dirname "$0")/lib/setup.sh"
 cd "$TASKLANE_ROOT"
 
-ensure_packages "${BUILD_PACKAGES[@]}"
+ensure_packages "${BUILD_PACKAGES[@]}" "${FONT_PACKAGES[@]}"
 ensure_rust
 ensure_node
 npm_ci ui

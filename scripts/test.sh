@@ -4,7 +4,7 @@
 source "$(dirname "$0")/lib/setup.sh"
 cd "$TASKLANE_ROOT"
 
-ensure_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${E2E_PACKAGES[@]}" dpkg-dev
+ensure_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${E2E_PACKAGES[@]}" "${FONT_PACKAGES[@]}" dpkg-dev
 ensure_rust
 ensure_node
 ensure_python_requests

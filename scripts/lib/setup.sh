@@ -74,6 +74,9 @@ TEST_PACKAGES=(dbus dbus-x11 gnome-keyring python3-dbusmock)
 # What the end-to-end tests drive the real app window with: WebKitGTK's
 # WebDriver under a virtual X server.
 E2E_PACKAGES=(webkit2gtk-driver xvfb xauth)
+# Glyphs for the Chinese and Japanese the demo data (and the UI's own
+# translations) are written in; a minimal Debian has none and shows boxes.
+FONT_PACKAGES=(fonts-noto-cjk)
 
 # ensure_node: Node.js 20.19+ with npm, for the UI (ui/). Debian's own nodejs
 # is too old for Vite, so a missing or old Node is an error with directions
