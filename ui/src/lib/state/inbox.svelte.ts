@@ -18,6 +18,7 @@ import type { TaskRow } from "../bindings/TaskRow";
 import type { Column } from "../bindings/Column";
 import { toAppError } from "../errors";
 import { DEFAULT_COUNT, MAX_COUNT, sameQuery, toggleSort } from "../query";
+import { Positions } from "./positions";
 
 export const ROW_CACHE_LIMIT = 1000;
 /** Rows fetched beyond each end of the visible window. */
@@ -34,7 +35,7 @@ export class InboxState {
   search = $state("");
 
   ids = $state.raw<number[]>([]);
-  #positions = new Map<number, number>();
+  #positions = new Positions([]);
   loaded = $state(false);
   loading = $state(false);
   error = $state<AppError | null>(null);
@@ -139,7 +140,7 @@ export class InboxState {
 
   #setIds(ids: number[]): void {
     this.ids = ids;
-    this.#positions = new Map(ids.map((id, i) => [id, i]));
+    this.#positions = new Positions(ids);
     if (this.selected.size > 0) {
       const kept = new Set([...this.selected].filter((id) => this.#positions.has(id)));
       if (kept.size !== this.selected.size) this.selected = kept;
@@ -150,7 +151,7 @@ export class InboxState {
   }
 
   indexOf(id: number): number {
-    return this.#positions.get(id) ?? -1;
+    return this.#positions.get(id);
   }
 
   rowAt(index: number): TaskRow | undefined {
