@@ -143,6 +143,14 @@ impl App {
         }
     }
 
+    /// Plans the window's queries with the statistics a sync gathered on
+    /// its own connection. A failure only leaves the older plans.
+    pub fn reload_statistics(&self) {
+        if let Err(e) = lock(&self.replica).reload_statistics() {
+            tracing::warn!("cannot reload the query planner's statistics: {e}");
+        }
+    }
+
     // ---- tasks --------------------------------------------------------
 
     pub fn list_tasks(&self, query: &Query) -> AppResult<Page> {

@@ -195,6 +195,11 @@ async fn sync_one(
     .await;
     let outcome = match &result {
         Ok(report) => {
+            if report.full {
+                // The run gathered fresh planner statistics: the window's
+                // queries should use them now, not from the next start.
+                app.reload_statistics();
+            }
             announce(app, report);
             Outcome::Done
         }

@@ -120,6 +120,7 @@ pub fn import_document(replica: &mut Replica, doc: &Document) -> Result<ImportSt
         Ok(stats)
     })?;
     replica.catch_up_search()?;
+    replica.refresh_statistics()?;
     Ok(stats)
 }
 

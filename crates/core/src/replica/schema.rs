@@ -21,6 +21,7 @@ const MIGRATION_SQL: &[&str] = &[
     include_str!("../../../../migrations/replica/0001_initial.sql"),
     include_str!("../../../../migrations/replica/0002_claimed_keys.sql"),
     include_str!("../../../../migrations/replica/0003_open_by_deadline.sql"),
+    include_str!("../../../../migrations/replica/0004_deadline_covers_people.sql"),
 ];
 
 /// The schema version this build writes.

@@ -483,6 +483,9 @@ impl Run<'_> {
         self.report.gone = gone;
         self.report.removed = removed;
         self.replica.catch_up_search()?;
+        if full {
+            self.replica.refresh_statistics()?;
+        }
         Ok(notify::plan(
             &self.account.name,
             &self.account.user_name,
