@@ -3,8 +3,8 @@
 //! On Linux, WebKitGTK composites the page on the GPU by default; without
 //! a GPU (a VM, Xvfb, a remote desktop) that means Mesa's software GL in
 //! the web process. Measured with `scripts/bench-app.sh` at 100,000
-//! tasks, compositing costs about 140 MiB of the 450 the app's processes
-//! take, for a page of plain rows and text that needs no GPU layers, and
+//! tasks, compositing cost 126 MiB of the 443 the app's processes took
+//! (PSS), for a page of plain rows and text that needs no GPU layers, and
 //! a blank window on some GPU drivers is WebKitGTK's best-known fault.
 //! So the inbox is painted without it; `TASKLANE_GPU_COMPOSITING=1` turns
 //! it back on. The page is the app's own and is never navigated away
