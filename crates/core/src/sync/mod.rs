@@ -34,7 +34,7 @@ mod replay;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use futures_util::{StreamExt, stream};
+use futures_util::{FutureExt, StreamExt, stream};
 use jiff::{SignedDuration, Timestamp};
 use rusqlite::OptionalExtension;
 use serde::Serialize;
@@ -674,15 +674,23 @@ impl Next {
 
 /// Runs `f` over `items`, at most `limit` at a time, answers in the
 /// items' order.
+///
+/// `limit` requests stay in flight however the answers arrive. An ordered
+/// buffer (`buffered`) counts the answers it holds back behind an earlier,
+/// slower request against the limit: one request hanging until its timeout
+/// on a bad network stopped every other from starting meanwhile.
 async fn concurrently<'a, T, R>(
     limit: usize,
     items: &'a [T],
-    f: impl FnMut(&'a T) -> crate::remote::BoxFuture<'a, R>,
+    mut f: impl FnMut(&'a T) -> crate::remote::BoxFuture<'a, R>,
 ) -> Vec<R> {
-    stream::iter(items.iter().map(f))
-        .buffered(limit)
+    let mut answers: Vec<(usize, R)> = stream::iter(items.iter().enumerate())
+        .map(|(i, item)| f(item).map(move |answer| (i, answer)))
+        .buffer_unordered(limit.max(1))
         .collect()
-        .await
+        .await;
+    answers.sort_unstable_by_key(|(i, _)| *i);
+    answers.into_iter().map(|(_, answer)| answer).collect()
 }
 
 /// Marks `op` done with the server's answer. Returns the task it concerns
@@ -782,4 +790,50 @@ fn merge_page(
         });
     }
     Ok((stats, seen))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use tokio::sync::oneshot;
+
+    use super::concurrently;
+
+    /// The first request is answered only once the last one has started:
+    /// with an ordered buffer, the answers held back behind it would fill
+    /// the limit and the last one would never start.
+    #[tokio::test]
+    async fn a_slow_request_does_not_hold_back_the_others() {
+        let (release, released) = oneshot::channel::<()>();
+        let release = Mutex::new(Some(release));
+        let released = Mutex::new(Some(released));
+        let items: Vec<usize> = (0..10).collect();
+        let answers = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            concurrently(2, &items, |&i| {
+                let waits = if i == 0 {
+                    released.lock().unwrap().take()
+                } else {
+                    None
+                };
+                if i == 9
+                    && let Some(release) = release.lock().unwrap().take()
+                {
+                    let _ = release.send(());
+                }
+                Box::pin(async move {
+                    if let Some(released) = waits {
+                        released.await.unwrap();
+                    }
+                    tokio::task::yield_now().await;
+                    i * 10
+                })
+            }),
+        )
+        .await
+        .expect("the last request never started");
+        // The answers still come in the items' order.
+        assert_eq!(answers, (0..10).map(|i| i * 10).collect::<Vec<_>>());
+    }
 }
