@@ -5,6 +5,7 @@ import { describe, expect, test, vi } from "vitest";
 import type { Query } from "../lib/bindings/Query";
 import type { TaskRow } from "../lib/bindings/TaskRow";
 import { ROW_CACHE_LIMIT } from "../lib/state/inbox.svelte";
+import { INBOX_SHOWN } from "./InboxList.svelte";
 import { account, FakeShell, task, toRow } from "../test/fake-shell";
 import { demoShell } from "../test/fixtures";
 import { openApp, rowByTitle, rowTitles } from "../test/render";
@@ -63,6 +64,24 @@ describe("the inbox list", () => {
     await waitFor(() => expect(lastQuery(shell).order).toEqual(["-title"]));
     expect(header.closest("[role=columnheader]")).toHaveAttribute("aria-sort", "descending");
     await waitFor(() => expect(before("Stellungnahme zum Baugesuch Müller", "Buy train ticket to Bern")).toBe(true));
+  });
+
+  test("marks the end of start-up once, when the first rows are on screen", async () => {
+    performance.clearMarks(INBOX_SHOWN);
+    const shell = demoShell();
+    await openApp(shell);
+    await waitFor(() => expect(performance.getEntriesByName(INBOX_SHOWN)).toHaveLength(1));
+    expect(rowTitles().length).toBeGreaterThan(0);
+    // Reloading the list later is not another start.
+    await fireEvent.click(screen.getByTestId("sort-title"));
+    await waitFor(() => expect(lastQuery(shell).order).toEqual(["title"]));
+    expect(performance.getEntriesByName(INBOX_SHOWN)).toHaveLength(1);
+  });
+
+  test("marks the end of start-up on an empty inbox too", async () => {
+    performance.clearMarks(INBOX_SHOWN);
+    await openApp(new FakeShell({ accounts: [account(1, "personal", "local", "me")] }), { waitForRows: false });
+    await waitFor(() => expect(performance.getEntriesByName(INBOX_SHOWN)).toHaveLength(1));
   });
 
   test("keeps only one header marked as sorted", async () => {
