@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use tasklane_core::model::{Account, State};
+use tasklane_core::model::Account;
 use tasklane_core::query::{Column, Condition, Op, OrderKey, Query, Value};
 
 use crate::error::{AppError, AppErrorKind, AppResult};
@@ -140,15 +140,6 @@ fn cond(column: Column, op: Op, value: impl Into<Value>) -> Condition {
     }
 }
 
-fn final_states() -> Condition {
-    let finals: Vec<Value> = State::ALL
-        .into_iter()
-        .filter(|s| s.is_final())
-        .map(|s| Value::Text(s.as_str().into()))
-        .collect();
-    cond(Column::State, Op::In, Value::List(finals))
-}
-
 fn view(id: &str, query: Query) -> SavedView {
     SavedView {
         id: id.into(),
@@ -163,7 +154,7 @@ fn view(id: &str, query: Query) -> SavedView {
 /// every account's user name (names rarely collide across servers).
 pub fn builtin_views(accounts: &[Account]) -> Vec<SavedView> {
     let open = Query {
-        exclusions: vec![final_states()],
+        exclusions: vec![Condition::in_final_state()],
         ..Query::default()
     };
     let mut me: Vec<Value> = accounts
@@ -195,7 +186,10 @@ pub fn builtin_views(accounts: &[Account]) -> Vec<SavedView> {
                 // A group or lane, and nobody yet: `>= ''` holds for any
                 // non-empty text, and an exclusion keeps empty fields.
                 conditions: vec![cond(Column::Group, Op::Ge, "")],
-                exclusions: vec![final_states(), cond(Column::Assignee, Op::Ge, "")],
+                exclusions: vec![
+                    Condition::in_final_state(),
+                    cond(Column::Assignee, Op::Ge, ""),
+                ],
                 ..Query::default()
             },
         ),

@@ -388,6 +388,23 @@ pub struct Condition {
     pub value: Value,
 }
 
+impl Condition {
+    /// The task's state is a final one (done, closed, cancelled, …): the
+    /// exclusion that makes a view show open tasks only.
+    pub fn in_final_state() -> Condition {
+        let finals = crate::model::State::ALL
+            .into_iter()
+            .filter(|s| s.is_final())
+            .map(Value::from)
+            .collect();
+        Condition {
+            column: Column::State,
+            op: Op::In,
+            value: Value::List(finals),
+        }
+    }
+}
+
 impl fmt::Display for Condition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {} {}", self.column, self.op.symbol(), self.value)

@@ -660,19 +660,6 @@ mod plans {
     use crate::model::{AccountKind, NewAccount, State, TaskRecord};
     use crate::replica::{Replica, accounts, tasks};
 
-    fn not_final() -> Condition {
-        let finals = State::ALL
-            .into_iter()
-            .filter(|s| s.is_final())
-            .map(|s| Value::Text(s.as_str().into()))
-            .collect();
-        Condition {
-            column: Column::State,
-            op: Op::In,
-            value: Value::List(finals),
-        }
-    }
-
     /// Asserts that listing every id of `q` walks `tasks_by_deadline`
     /// alone: no sort, and no task row read.
     fn assert_walks_deadline_index_alone(conn: &Connection, q: &Query) {
@@ -733,7 +720,7 @@ mod plans {
     fn open_tasks_in_the_default_order_are_listed_from_the_deadline_index_alone() {
         let r = Replica::open_in_memory().unwrap();
         let q = Query {
-            exclusions: vec![not_final()],
+            exclusions: vec![Condition::in_final_state()],
             ..Query::default()
         };
         assert_walks_deadline_index_alone(r.conn(), &q);
@@ -797,7 +784,7 @@ mod plans {
                 op: Op::In,
                 value: Value::List(vec![Value::Text("alice".into()), Value::Text("me".into())]),
             }],
-            exclusions: vec![not_final()],
+            exclusions: vec![Condition::in_final_state()],
             ..Query::default()
         }
     }
