@@ -50,16 +50,22 @@ function comm(pid) {
 }
 
 const clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
-const bootMs = Number(readFileSync("/proc/stat", "utf8").match(/^btime (\d+)$/m)[1]) * 1000;
 
-/** When the app's process started (ms since the epoch, to the clock tick). */
+/**
+ * When the app's process started (ms since the epoch, to the clock tick).
+ * Its start is counted in ticks since boot; the uptime read now puts that
+ * on the wall clock (the boot time in /proc/stat is whole seconds, which
+ * would make every start up to a second longer).
+ */
 function appStartedAt() {
   const app = descendants(process.pid).find((pid) => comm(pid) === "tasklane-app");
   if (app === undefined) throw new Error("the app process is not running");
   const stat = readFileSync(`/proc/${app}/stat`, "utf8");
   // Field 22, counted after the command name (which may hold spaces).
-  const ticks = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
-  return bootMs + (ticks / clockTicks) * 1000;
+  const startedSec = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]) / clockTicks;
+  const now = Date.now();
+  const uptimeSec = Number(readFileSync("/proc/uptime", "utf8").split(" ")[0]);
+  return now - (uptimeSec - startedSec) * 1000;
 }
 
 /** Resident memory (MiB) of the app and the WebKit processes it started. */
