@@ -936,6 +936,83 @@ pub fn mark_done(
     )
 }
 
+/// What the server answered to one op of a batch it applied.
+#[derive(Debug, Clone, Copy)]
+pub struct Applied<'a> {
+    pub seq: i64,
+    /// What it answered, kept as the op's result.
+    pub result: &'a serde_json::Value,
+    /// The key of what the op created, if it created something.
+    pub key: Option<&'a str>,
+}
+
+/// The server applied a batch: [`mark_done`] for each op, in one statement.
+/// Fails, naming the first, if any of them is no longer `sending`; the
+/// caller's transaction then changes nothing.
+///
+/// Replay marks up to a batch of ops done between its batches, while no
+/// request is in flight, so this is one statement instead of a state
+/// change per op (each a lookup, an update and a refold of its task).
+pub fn mark_batch_done(
+    tx: &Transaction<'_>,
+    applied: &[Applied<'_>],
+    now: Timestamp,
+) -> Result<()> {
+    if applied.is_empty() {
+        return Ok(());
+    }
+    // [[seq, result as JSON text, key], ...]: one parameter, read back by
+    // json_each, however long the batch.
+    let rows = serde_json::Value::Array(
+        applied
+            .iter()
+            .map(|a| serde_json::json!([a.seq, a.result.to_string(), a.key]))
+            .collect(),
+    )
+    .to_string();
+    let stuck: Option<String> = tx
+        .prepare_cached(
+            "SELECT op_id FROM outbox
+             WHERE seq IN (SELECT value ->> 0 FROM json_each(?1)) AND state != 'sending'
+             ORDER BY seq LIMIT 1",
+        )?
+        .query_row([&rows], |r| r.get(0))
+        .optional()?;
+    if let Some(op_id) = stuck {
+        return Err(locate(tx, &op_id)?.cannot_become(OpState::Done));
+    }
+    // Only an op with an effect moves its task's folded effect when it
+    // leaves the ops in flight (a comment has none).
+    let refold: Vec<i64> = tx
+        .prepare_cached(
+            "SELECT DISTINCT task_id FROM outbox
+             WHERE seq IN (SELECT value ->> 0 FROM json_each(?1))
+               AND task_id IS NOT NULL AND effect IS NOT NULL",
+        )?
+        .query_map([&rows], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let changed = tx
+        .prepare_cached(
+            "UPDATE outbox SET state = 'done', error_kind = NULL, last_error = NULL,
+                not_before = NULL, result = d.value ->> 1,
+                result_key = coalesce(d.value ->> 2, outbox.result_key), updated_at = ?2
+             FROM json_each(?1) AS d
+             WHERE outbox.seq = d.value ->> 0",
+        )?
+        .execute(params![rows, format_ts(now)])?;
+    if changed != applied.len() {
+        return Err(Error::Invalid(format!(
+            "{} ops of a batch of {} were marked done: the batch names an op twice or one that does not exist",
+            changed,
+            applied.len()
+        )));
+    }
+    for task_id in refold {
+        effect::refresh(tx, task_id)?;
+    }
+    Ok(())
+}
+
 /// The server refused the op for good.
 pub fn mark_failed(
     tx: &Transaction<'_>,

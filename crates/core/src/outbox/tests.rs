@@ -273,6 +273,108 @@ fn a_batch_is_marked_sending_at_once_or_not_at_all() {
 }
 
 #[test]
+fn a_batch_is_marked_done_at_once_or_not_at_all() {
+    let mut fx = fixture();
+    let accept = fx.queue(fx.work, Some(fx.a), transition("accept")).unwrap();
+    let comment = fx
+        .queue(
+            fx.work,
+            Some(fx.b),
+            OpRequest::CommentAdd {
+                text: "erledigt".into(),
+            },
+        )
+        .unwrap();
+    let unsent = fx
+        .queue(
+            fx.field,
+            Some(fx.f),
+            OpRequest::CommentAdd {
+                text: "später".into(),
+            },
+        )
+        .unwrap();
+    fx.r.write(|tx| mark_batch_sending(tx, &[accept.seq, comment.seq], now()))
+        .unwrap();
+    assert_eq!(fx.row(fx.a).state, State::InProgress, "in flight");
+    let state = json!({"review_state": "task-state-in-progress"});
+    let created = json!({"@id": "https://gever.example/task-2/@responses/7"});
+    let answer = |seq, result, key| Applied { seq, result, key };
+
+    // One op of the batch was never sent: nothing of it is marked.
+    let refused =
+        fx.r.write(|tx| {
+            mark_batch_done(
+                tx,
+                &[
+                    answer(accept.seq, &state, None),
+                    answer(unsent.seq, &created, None),
+                ],
+                now(),
+            )
+        })
+        .unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            Error::OpTransition {
+                from: "pending",
+                to: "done",
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
+    // Nor when the batch names an op twice.
+    let twice = fx.r.write(|tx| {
+        mark_batch_done(
+            tx,
+            &[
+                answer(accept.seq, &state, None),
+                answer(accept.seq, &state, None),
+            ],
+            now(),
+        )
+    });
+    assert!(matches!(twice, Err(Error::Invalid(_))), "{twice:?}");
+    let unchanged = fx.apply(|tx| get(tx, &accept.op_id.to_string())).unwrap();
+    assert_eq!(unchanged.state, OpState::Sending);
+
+    fx.r.write(|tx| {
+        mark_batch_done(
+            tx,
+            &[
+                answer(accept.seq, &state, None),
+                answer(comment.seq, &created, Some("7")),
+            ],
+            now(),
+        )
+    })
+    .unwrap();
+    let accepted = fx.apply(|tx| get(tx, &accept.op_id.to_string())).unwrap();
+    assert_eq!(
+        (accepted.state, accepted.attempts, accepted.result.as_ref()),
+        (OpState::Done, 1, Some(&state))
+    );
+    let commented = fx.apply(|tx| get(tx, &comment.op_id.to_string())).unwrap();
+    assert_eq!(commented.state, OpState::Done);
+    assert_eq!(commented.result.as_ref(), Some(&created));
+    let key: Option<String> =
+        fx.r.conn()
+            .query_row(
+                "SELECT result_key FROM outbox WHERE seq = ?1",
+                [comment.seq],
+                |r| r.get(0),
+            )
+            .unwrap();
+    assert_eq!(key.as_deref(), Some("7"));
+    // The transition's effect left with it; the unsent comment still waits.
+    let row = fx.row(fx.a);
+    assert_eq!((row.state, row.pending), (State::Open, 0));
+    assert_eq!(fx.row(fx.f).pending, 1);
+}
+
+#[test]
 fn finishing_an_op_removes_its_effect_and_failures_ask_for_attention() {
     let mut fx = fixture();
     let op = fx.queue(fx.work, Some(fx.a), transition("accept")).unwrap();

@@ -694,7 +694,7 @@ async fn concurrently<'a, T, R>(
 }
 
 /// Marks `op` done with the server's answer. Returns the task it concerns
-/// now: a task created offline adopts its server key here.
+/// now (see [`adopt`]).
 fn record_done(
     tx: &rusqlite::Transaction<'_>,
     op: &Op,
@@ -709,6 +709,12 @@ fn record_done(
         outcome.key.as_deref(),
         at,
     )?;
+    adopt(tx, op, outcome)
+}
+
+/// The task a done `op` concerns now: a task created offline adopts its
+/// server key here.
+fn adopt(tx: &rusqlite::Transaction<'_>, op: &Op, outcome: &Outcome) -> crate::Result<Option<i64>> {
     match (op.kind, op.task_id, &outcome.key) {
         (OpKind::CreateTask, Some(id), Some(key)) => {
             tasks::adopt_placeholder(tx, id, key).map(Some)

@@ -20,8 +20,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::{
-    Event, Next, Options, Run, SyncError, concurrently, now, precondition, record_done,
-    store_refreshed,
+    Event, Next, Options, Run, SyncError, adopt, concurrently, now, precondition, store_refreshed,
 };
 use crate::model::TaskRecord;
 use crate::outbox::{self, Op, OpKind, OpRequest};
@@ -111,10 +110,18 @@ impl Run<'_> {
             }
         }
         let adopted = self.replica.write(|tx| {
-            let at = now();
+            let done: Vec<_> = applied
+                .iter()
+                .map(|(op, outcome, _, _)| outbox::Applied {
+                    seq: op.seq,
+                    result: &outcome.result,
+                    key: outcome.key.as_deref(),
+                })
+                .collect();
+            outbox::mark_batch_done(tx, &done, now())?;
             applied
                 .iter()
-                .map(|(op, outcome, _, _)| record_done(tx, op, outcome, at))
+                .map(|(op, outcome, _, _)| adopt(tx, op, outcome))
                 .collect::<crate::Result<Vec<_>>>()
         })?;
         self.report.applied += applied.len();
