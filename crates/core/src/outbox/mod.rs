@@ -397,23 +397,24 @@ pub fn queue(
         None => effect::validate_allocate(&request).map(|()| None)?,
     };
     let stamp = format_ts(now);
-    tx.execute(
+    // Prepared once per connection: a bulk action queues one op per task.
+    tx.prepare_cached(
         "INSERT INTO outbox (op_id, account_id, task_id, kind, payload, effect, base, state,
             created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?8)",
-        params![
-            op_id.to_string(),
-            account_id,
-            task_id,
-            request.kind().as_str(),
-            serde_json::to_string(&request)?,
-            effect
-                .as_ref()
-                .map(|e| serde_json::Value::Object(e.clone()).to_string()),
-            base.as_ref().map(|b| b.to_string()),
-            stamp,
-        ],
-    )?;
+    )?
+    .execute(params![
+        op_id.to_string(),
+        account_id,
+        task_id,
+        request.kind().as_str(),
+        serde_json::to_string(&request)?,
+        effect
+            .as_ref()
+            .map(|e| serde_json::Value::Object(e.clone()).to_string()),
+        base.as_ref().map(|b| b.to_string()),
+        stamp,
+    ])?;
     if let Some(id) = task_id {
         effect::refresh(tx, id)?;
     }
@@ -463,11 +464,8 @@ fn amend_pending_comment(
 
 fn check_task_account(conn: &Connection, task_id: i64, account_id: i64) -> Result<()> {
     let owner: Option<i64> = conn
-        .query_row(
-            "SELECT account_id FROM tasks WHERE id = ?1",
-            [task_id],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT account_id FROM tasks WHERE id = ?1")?
+        .query_row([task_id], |r| r.get(0))
         .optional()?;
     match owner {
         None => Err(Error::TaskNotFound(task_id.to_string())),
