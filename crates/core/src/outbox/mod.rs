@@ -890,17 +890,7 @@ pub fn mark_sending(tx: &Transaction<'_>, op: &str, now: Timestamp) -> Result<Op
 /// nothing.
 pub fn mark_batch_sending(tx: &Transaction<'_>, seqs: &[i64], now: Timestamp) -> Result<()> {
     let seqs = serde_json::to_string(seqs)?;
-    let stuck: Option<String> = tx
-        .prepare_cached(
-            "SELECT op_id FROM outbox
-             WHERE seq IN (SELECT value FROM json_each(?1)) AND state != 'pending'
-             ORDER BY seq LIMIT 1",
-        )?
-        .query_row([&seqs], |r| r.get(0))
-        .optional()?;
-    if let Some(op_id) = stuck {
-        return Err(locate(tx, &op_id)?.cannot_become(OpState::Sending));
-    }
+    refuse_unless_all(tx, &seqs, OpState::Pending, OpState::Sending)?;
     // Pending and sending ops alike fold into the task's effect: nothing
     // to refresh.
     tx.prepare_cached(
@@ -968,26 +958,17 @@ pub fn mark_batch_done(
             .collect(),
     )
     .to_string();
-    let stuck: Option<String> = tx
-        .prepare_cached(
-            "SELECT op_id FROM outbox
-             WHERE seq IN (SELECT value ->> 0 FROM json_each(?1)) AND state != 'sending'
-             ORDER BY seq LIMIT 1",
-        )?
-        .query_row([&rows], |r| r.get(0))
-        .optional()?;
-    if let Some(op_id) = stuck {
-        return Err(locate(tx, &op_id)?.cannot_become(OpState::Done));
-    }
+    let seqs = serde_json::to_string(&applied.iter().map(|a| a.seq).collect::<Vec<_>>())?;
+    refuse_unless_all(tx, &seqs, OpState::Sending, OpState::Done)?;
     // Only an op with an effect moves its task's folded effect when it
     // leaves the ops in flight (a comment has none).
     let refold: Vec<i64> = tx
         .prepare_cached(
             "SELECT DISTINCT task_id FROM outbox
-             WHERE seq IN (SELECT value ->> 0 FROM json_each(?1))
+             WHERE seq IN (SELECT value FROM json_each(?1))
                AND task_id IS NOT NULL AND effect IS NOT NULL",
         )?
-        .query_map([&rows], |r| r.get(0))?
+        .query_map([&seqs], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     let changed = tx
         .prepare_cached(
@@ -1009,6 +990,28 @@ pub fn mark_batch_done(
         effect::refresh(tx, task_id)?;
     }
     Ok(())
+}
+
+/// Fails, naming the first, unless every op of `seqs` (a JSON array) is
+/// `expected`: a batch changes state whole or not at all.
+fn refuse_unless_all(
+    tx: &Transaction<'_>,
+    seqs: &str,
+    expected: OpState,
+    to: OpState,
+) -> Result<()> {
+    let stuck: Option<String> = tx
+        .prepare_cached(
+            "SELECT op_id FROM outbox
+             WHERE seq IN (SELECT value FROM json_each(?1)) AND state != ?2
+             ORDER BY seq LIMIT 1",
+        )?
+        .query_row(params![seqs, expected.as_str()], |r| r.get(0))
+        .optional()?;
+    match stuck {
+        Some(op_id) => Err(locate(tx, &op_id)?.cannot_become(to)),
+        None => Ok(()),
+    }
 }
 
 /// The server refused the op for good.

@@ -123,6 +123,10 @@ fn transition(id: &str) -> OpRequest {
     }
 }
 
+fn comment(text: &str) -> OpRequest {
+    OpRequest::CommentAdd { text: text.into() }
+}
+
 fn with_param(id: &str, name: &str, value: &str) -> OpRequest {
     let mut params = serde_json::Map::new();
     params.insert(name.into(), value.into());
@@ -225,23 +229,9 @@ fn parameters_that_set_fields_change_the_effective_view() {
 fn a_batch_is_marked_sending_at_once_or_not_at_all() {
     let mut fx = fixture();
     let first = fx.queue(fx.work, Some(fx.a), transition("accept")).unwrap();
-    let second = fx
-        .queue(
-            fx.work,
-            Some(fx.b),
-            OpRequest::CommentAdd {
-                text: "unterwegs".into(),
-            },
-        )
-        .unwrap();
+    let second = fx.queue(fx.work, Some(fx.b), comment("unterwegs")).unwrap();
     let withdrawn = fx
-        .queue(
-            fx.work,
-            Some(fx.b),
-            OpRequest::CommentAdd {
-                text: "doch nicht".into(),
-            },
-        )
+        .queue(fx.work, Some(fx.b), comment("doch nicht"))
         .unwrap();
     fx.apply(|tx| cancel(tx, &withdrawn.op_id.to_string(), now()))
         .unwrap();
@@ -276,25 +266,9 @@ fn a_batch_is_marked_sending_at_once_or_not_at_all() {
 fn a_batch_is_marked_done_at_once_or_not_at_all() {
     let mut fx = fixture();
     let accept = fx.queue(fx.work, Some(fx.a), transition("accept")).unwrap();
-    let comment = fx
-        .queue(
-            fx.work,
-            Some(fx.b),
-            OpRequest::CommentAdd {
-                text: "erledigt".into(),
-            },
-        )
-        .unwrap();
-    let unsent = fx
-        .queue(
-            fx.field,
-            Some(fx.f),
-            OpRequest::CommentAdd {
-                text: "später".into(),
-            },
-        )
-        .unwrap();
-    fx.r.write(|tx| mark_batch_sending(tx, &[accept.seq, comment.seq], now()))
+    let remark = fx.queue(fx.work, Some(fx.b), comment("erledigt")).unwrap();
+    let unsent = fx.queue(fx.field, Some(fx.f), comment("später")).unwrap();
+    fx.r.write(|tx| mark_batch_sending(tx, &[accept.seq, remark.seq], now()))
         .unwrap();
     assert_eq!(fx.row(fx.a).state, State::InProgress, "in flight");
     let state = json!({"review_state": "task-state-in-progress"});
@@ -345,7 +319,7 @@ fn a_batch_is_marked_done_at_once_or_not_at_all() {
             tx,
             &[
                 answer(accept.seq, &state, None),
-                answer(comment.seq, &created, Some("7")),
+                answer(remark.seq, &created, Some("7")),
             ],
             now(),
         )
@@ -356,14 +330,14 @@ fn a_batch_is_marked_done_at_once_or_not_at_all() {
         (accepted.state, accepted.attempts, accepted.result.as_ref()),
         (OpState::Done, 1, Some(&state))
     );
-    let commented = fx.apply(|tx| get(tx, &comment.op_id.to_string())).unwrap();
+    let commented = fx.apply(|tx| get(tx, &remark.op_id.to_string())).unwrap();
     assert_eq!(commented.state, OpState::Done);
     assert_eq!(commented.result.as_ref(), Some(&created));
     let key: Option<String> =
         fx.r.conn()
             .query_row(
                 "SELECT result_key FROM outbox WHERE seq = ?1",
-                [comment.seq],
+                [remark.seq],
                 |r| r.get(0),
             )
             .unwrap();
