@@ -1,16 +1,21 @@
 //! Sync against `tasklane serve` on loopback, each figure next to a
 //! baseline measured in the same run:
 //!
-//! - **initial sync** of N tasks through the GEVER client into an empty
-//!   replica, against *download + bare insert*: fetching the very same
-//!   `@globalindex` pages with a plain HTTP client without reading them,
-//!   plus inserting N rows into a plain SQLite table in one transaction;
-//! - **incremental sync** after 100 (and 1,000) of the N tasks changed,
-//!   against the same sync with nothing changed;
+//! - **initial sync** of N tasks through each dialect's client (GEVER,
+//!   OMFLOW, Hitachi) into an empty replica, against *download + bare
+//!   insert*: fetching the very same pages (`@globalindex`, the my-mission
+//!   list, the work-item list) with a plain HTTP client without reading
+//!   them, plus inserting N rows into a plain SQLite table in one
+//!   transaction;
+//! - **incremental sync** (GEVER) after 100 (and 1,000) of the N tasks
+//!   changed, against the same sync with nothing changed;
 //! - **replay** of queued comments, through GEVER over loopback and to the
 //!   embedded engine in-process, as ops per second.
 //!
-//! `TASKLANE_BENCH_TASKS` sets N (default 100,000) and
+//! The engine holds N tasks for each dialect's user: GEVER tasks for
+//! hans.muster, OMFLOW payment tickets waiting at wang.xiaoming's step,
+//! Hitachi work items ready in tanaka's lane. `TASKLANE_BENCH_TASKS` sets
+//! N (default 100,000) and
 //! `TASKLANE_BENCH_OPS` the ops replayed (default 10,000). Details are not
 //! fetched in the timed runs (`details_per_run = 0`): they are the refresh
 //! step's, spread over later runs. Prints a table and writes
@@ -25,13 +30,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
 use tasklane_core::Replica;
-use tasklane_core::model::{Account, AccountKind, NewAccount};
+use tasklane_core::model::{Account, AccountKind, AccountSettings, NewAccount};
 use tasklane_core::outbox::{self, OpRequest};
 use tasklane_core::remote::Remote;
 use tasklane_core::replica::accounts;
 use tasklane_core::sync::notify::Recording;
 use tasklane_core::sync::{self, Options, Report};
 use tasklane_dialects::Password;
+use tasklane_engine::flows::{self, FieldValue};
 use tasklane_engine::server::{Background, ServerConfig};
 use tasklane_engine::{CreateTask, Engine, LocalRemote, create_task, demo};
 
@@ -63,15 +69,22 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// The demo engine on disk, plus `n` open tasks for hans.
+/// The demo engine on disk, plus `n` tasks for each dialect's user.
 fn engine_with(dir: &Path, n: usize) -> Arc<Engine> {
     let engine = Engine::open(dir).unwrap();
     demo::load(&engine).unwrap();
     let anna = engine.principal("anna.keller").unwrap();
+    let lin = engine.principal("lin.meiling").unwrap();
+    let admin = engine.principal("admin").unwrap();
+    let payment = engine
+        .db()
+        .read(|c| flows::flow_by_uuid(c, demo::PAYMENT_FLOW))
+        .unwrap();
     engine
         .db()
         .write(|tx| {
             let dossier: i64 = tx.query_row("SELECT min(id) FROM dossiers", [], |r| r.get(0))?;
+            let deadline = |i: usize| format!("2027-{:02}-{:02}", 1 + i % 12, 1 + i % 28);
             for i in 0..n {
                 create_task(
                     tx,
@@ -79,8 +92,41 @@ fn engine_with(dir: &Path, n: usize) -> Arc<Engine> {
                     &CreateTask {
                         title: format!("Gesuch {i} prüfen / 審核 {i}"),
                         task_type: Some("direct-execution".into()),
-                        responsible: format!("fd:{USER}"),
-                        deadline: Some(format!("2027-{:02}-{:02}", 1 + i % 12, 1 + i % 28)),
+                        responsible: format!("fd:{}", Dialect::Gever.user()),
+                        deadline: Some(deadline(i)),
+                        dossier_id: Some(dossier),
+                        ..CreateTask::default()
+                    },
+                )?;
+            }
+            // Payment requests waiting at wang.xiaoming's first step.
+            for i in 0..n {
+                let field = |id: &str, ty: &str, value: String| FieldValue {
+                    id: id.into(),
+                    value: json!(value),
+                    field_type: Some(ty.into()),
+                };
+                flows::open_ticket(
+                    tx,
+                    &lin,
+                    &payment,
+                    &[
+                        field("FORMITM_1", "h_title", format!("請款單 #{i} 出差費用")),
+                        field("FORMITM_2", "number", (100 + i % 9_000).to_string()),
+                    ],
+                )?;
+            }
+            // Work ready in Lane1, which tanaka lists through his lane filter.
+            for i in 0..n {
+                create_task(
+                    tx,
+                    &admin,
+                    &CreateTask {
+                        title: format!("見積承認 {i}：株式会社サンプル向け"),
+                        task_type: Some("direct-execution".into()),
+                        responsible: "Lane1".into(),
+                        deadline: Some(deadline(i)),
+                        priority: (i % 4) as i64,
                         dossier_id: Some(dossier),
                         ..CreateTask::default()
                     },
@@ -101,7 +147,128 @@ fn engine_with(dir: &Path, n: usize) -> Arc<Engine> {
     Arc::new(engine)
 }
 
-fn replica_for(dir: &Path, kind: AccountKind, url: &str) -> (Replica, Account) {
+/// The dialects an initial sync is measured through.
+#[derive(Debug, Clone, Copy)]
+enum Dialect {
+    Gever,
+    Omflow,
+    Hitachi,
+}
+
+impl Dialect {
+    const ALL: [Dialect; 3] = [Dialect::Gever, Dialect::Omflow, Dialect::Hitachi];
+
+    fn name(self) -> &'static str {
+        match self {
+            Dialect::Gever => "gever",
+            Dialect::Omflow => "omflow",
+            Dialect::Hitachi => "hitachi",
+        }
+    }
+
+    fn kind(self) -> AccountKind {
+        match self {
+            Dialect::Gever => AccountKind::Gever,
+            Dialect::Omflow => AccountKind::Omflow,
+            Dialect::Hitachi => AccountKind::Hitachi,
+        }
+    }
+
+    fn user(self) -> &'static str {
+        match self {
+            Dialect::Gever => USER,
+            Dialect::Omflow => "wang.xiaoming",
+            Dialect::Hitachi => "tanaka",
+        }
+    }
+
+    /// The dialect's base URL on the server, as the demo accounts use it.
+    fn url(self, server: &str) -> String {
+        match self {
+            Dialect::Gever => format!("{server}/gever"),
+            Dialect::Omflow | Dialect::Hitachi => server.to_owned(),
+        }
+    }
+
+    fn settings(self) -> Map<String, Value> {
+        let settings = match self {
+            Dialect::Gever => AccountSettings::default(),
+            Dialect::Omflow => AccountSettings {
+                api_paths: [(
+                    demo::PAYMENT_FLOW.replace('-', ""),
+                    demo::PAYMENT_API_PATH.to_owned(),
+                )]
+                .into(),
+                ..AccountSettings::default()
+            },
+            Dialect::Hitachi => AccountSettings {
+                lane_filter: Some("Participant='Lane1'".into()),
+                ..AccountSettings::default()
+            },
+        };
+        settings.to_map()
+    }
+
+    /// The listing request for page `page`, as the dialect's client sends it.
+    fn page(
+        self,
+        client: &reqwest::Client,
+        url: &str,
+        security: &str,
+        page: usize,
+    ) -> reqwest::RequestBuilder {
+        let start = page * PAGE;
+        match self {
+            Dialect::Gever => client
+                .get(format!("{url}/@globalindex"))
+                .basic_auth(self.user(), Some(demo::PASSWORD))
+                .query(&[
+                    ("filters.responsible:record", self.user()),
+                    ("sort_on", "modified"),
+                    ("sort_order", "descending"),
+                    ("b_start", &start.to_string()),
+                    ("b_size", &PAGE.to_string()),
+                ]),
+            Dialect::Omflow => client
+                .post(format!("{url}/rest/my-mission/api/my-mission/list/"))
+                .json(&json!({
+                    "security": security,
+                    "omflow_restapi": 1,
+                    "search_columns": [],
+                    "search_conditions": [],
+                    "exclude_conditions": [],
+                    "order_columns": ["id"],
+                    "limit": start + PAGE,
+                    "start": start,
+                })),
+            Dialect::Hitachi => client
+                .get(format!("{url}/csciwws/v1/work-item"))
+                .basic_auth(self.user(), Some(demo::PASSWORD))
+                .query(&[
+                    ("userdescription", self.user()),
+                    (
+                        "filter",
+                        &format!("(Participant='{}' OR (Participant='Lane1'))", self.user()),
+                    ),
+                    ("sort", "ProcessInstanceID, ID"),
+                    ("offset", &start.to_string()),
+                    ("maxcount", &PAGE.to_string()),
+                ]),
+        }
+        .header("Accept", "application/json")
+    }
+}
+
+/// Tasks per listing page, the clients' default.
+const PAGE: usize = 100;
+
+fn replica_for(
+    dir: &Path,
+    kind: AccountKind,
+    url: &str,
+    user: &str,
+    settings: Map<String, Value>,
+) -> (Replica, Account) {
     let mut replica = Replica::open(&dir.join("replica.sqlite3")).unwrap();
     let account = replica
         .write(|tx| {
@@ -111,8 +278,8 @@ fn replica_for(dir: &Path, kind: AccountKind, url: &str) -> (Replica, Account) {
                     name: "bench".into(),
                     kind,
                     base_url: url.into(),
-                    user_name: USER.into(),
-                    settings: Map::new(),
+                    user_name: user.into(),
+                    settings,
                 },
             )
         })
@@ -139,50 +306,49 @@ fn sync_once(replica: &mut Replica, account: &Account, remote: &dyn Remote) -> (
     (started.elapsed(), report)
 }
 
-/// The same `@globalindex` pages the client asks for, downloaded and not
-/// read: what HTTP and the server cost.
-fn download(url: &str, n: usize) -> Duration {
-    download_pages(url, n, usize::MAX)
-}
-
-/// Downloads at most `pages` of the listing (see [`download`]).
-fn download_pages(url: &str, n: usize, pages: usize) -> Duration {
+/// The same listing pages the dialect's client asks for (`pages` of
+/// them), downloaded and not read: what HTTP and the server cost.
+fn download(dialect: Dialect, url: &str, pages: usize) -> Duration {
     tasklane_dialects::tls::install_default_provider();
     let client = reqwest::Client::new();
     let started = Instant::now();
     runtime().block_on(async {
-        let mut total = 0;
-        let mut b_start = 0;
-        loop {
-            let bytes = client
-                .get(format!("{url}/@globalindex"))
-                .basic_auth(USER, Some(demo::PASSWORD))
-                .header("Accept", "application/json")
-                .query(&[
-                    ("filters.responsible:record", USER),
-                    ("sort_on", "modified"),
-                    ("sort_order", "descending"),
-                    ("b_start", &b_start.to_string()),
-                    ("b_size", "100"),
-                ])
+        // OMFLOW's client logs in for a security code first; so does this.
+        let security = match dialect {
+            Dialect::Omflow => {
+                let answer: Value = client
+                    .get(format!("{url}/accounts/api/security/get/"))
+                    .basic_auth(dialect.user(), Some(demo::PASSWORD))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                answer["result"]["security"].as_str().unwrap().to_owned()
+            }
+            Dialect::Gever | Dialect::Hitachi => String::new(),
+        };
+        for page in 0..pages {
+            let answer = dialect
+                .page(&client, url, &security, page)
                 .send()
                 .await
-                .unwrap()
-                .bytes()
-                .await
                 .unwrap();
-            if b_start == 0 {
-                let first: Value = serde_json::from_slice(&bytes).unwrap();
-                total = first["items_total"].as_u64().unwrap() as usize;
-                assert!(total >= n, "the index lists {total} of {n} tasks");
-            }
-            b_start += 100;
-            if b_start >= total || b_start / 100 >= pages {
-                break;
-            }
+            assert!(answer.status().is_success(), "{answer:?}");
+            answer.bytes().await.unwrap();
         }
     });
     started.elapsed()
+}
+
+/// The pages a client reads to list `pulled` tasks: GEVER knows the total
+/// from the first page, the others read until a page comes back short.
+fn pages_listed(dialect: Dialect, pulled: usize) -> usize {
+    match dialect {
+        Dialect::Gever => pulled.div_ceil(PAGE).max(1),
+        Dialect::Omflow | Dialect::Hitachi => pulled / PAGE + 1,
+    }
 }
 
 /// N rows into a plain table in one transaction: what storing costs at
@@ -265,30 +431,90 @@ fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
 }
 
+/// An initial sync through `dialect` and its baseline, measured in turn.
+struct Initial {
+    replica: Replica,
+    account: Account,
+    remote: Box<dyn Remote>,
+    sync: Duration,
+    download: Duration,
+    insert: Duration,
+    /// Keeps the replica's directory while the replica is in use.
+    _dir: tempfile::TempDir,
+}
+
+fn initial_sync(dialect: Dialect, server: &str, n: usize) -> Initial {
+    let url = dialect.url(server);
+    // The GEVER server remembers a listing's order after its first page
+    // until the next write; whichever of sync and download came first would
+    // pay for ordering all N tasks alone, so one page is asked for first
+    // and both read a remembered listing (the same for every dialect).
+    download(dialect, &url, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let (mut replica, account) = replica_for(
+        dir.path(),
+        dialect.kind(),
+        &url,
+        dialect.user(),
+        dialect.settings(),
+    );
+    let remote = tasklane_dialects::remote_for(&account, Password::new(demo::PASSWORD)).unwrap();
+    let (sync, report) = sync_once(&mut replica, &account, remote.as_ref());
+    assert!(report.pulled >= n, "{}: {report:?}", dialect.name());
+    let download = download(dialect, &url, pages_listed(dialect, report.pulled));
+    let insert = bare_insert(dir.path(), n);
+    Initial {
+        replica,
+        account,
+        remote,
+        sync,
+        download,
+        insert,
+        _dir: dir,
+    }
+}
+
 fn main() {
     let n = env_count("TASKLANE_BENCH_TASKS", 100_000, 500);
     let ops = env_count("TASKLANE_BENCH_OPS", 10_000, 200);
     let work = tempfile::tempdir().unwrap();
-    eprintln!("populating the engine with {n} tasks …");
+    eprintln!("populating the engine with {n} tasks per dialect …");
     let started = Instant::now();
     let engine = engine_with(&work.path().join("engine"), n);
     eprintln!("… in {:.1} s", started.elapsed().as_secs_f64());
     let server = Background::start(engine.clone(), ServerConfig::default()).unwrap();
-    let url = format!("{}/gever", server.url());
 
-    // Initial sync, and its baseline. The server remembers a listing's
-    // order after its first page until the next write; whichever of the
-    // two came first would pay for ordering all N tasks alone, so one page
-    // is asked for first and both read a remembered listing.
-    download_pages(&url, n, 1);
-    let dir = tempfile::tempdir().unwrap();
-    let (mut replica, account) = replica_for(dir.path(), AccountKind::Gever, &url);
-    let remote = tasklane_dialects::remote_for(&account, Password::new(demo::PASSWORD)).unwrap();
-    let (initial, report) = sync_once(&mut replica, &account, remote.as_ref());
-    assert!(report.pulled >= n, "{report:?}");
-    let downloaded = download(&url, n);
-    let inserted = bare_insert(dir.path(), n);
-    let baseline = downloaded + inserted;
+    // Initial sync through each dialect, each next to its baseline.
+    let mut initial = Map::new();
+    let mut gever = None;
+    for dialect in Dialect::ALL {
+        let run = initial_sync(dialect, &server.url(), n);
+        let baseline = run.download + run.insert;
+        eprintln!(
+            "initial sync through {}: {:.2} s, {:.2}x download + insert",
+            dialect.name(),
+            secs(run.sync),
+            secs(run.sync) / secs(baseline)
+        );
+        initial.insert(
+            dialect.name().into(),
+            json!({
+                "initial_sync_s": secs(run.sync),
+                "baseline_download_s": secs(run.download),
+                "baseline_bare_insert_s": secs(run.insert),
+                "initial_ratio_to_download_plus_insert": secs(run.sync) / secs(baseline),
+            }),
+        );
+        if let Dialect::Gever = dialect {
+            gever = Some(run);
+        }
+    }
+    let Initial {
+        mut replica,
+        account,
+        remote,
+        ..
+    } = gever.unwrap();
 
     // Incremental: nothing changed, 100 changed, 1,000 changed.
     let (unchanged, _) = sync_once(&mut replica, &account, remote.as_ref());
@@ -306,7 +532,8 @@ fn main() {
     assert_eq!(replayed.applied, ops, "{replayed:?}");
     // ... and to the embedded engine in-process.
     let local_dir = tempfile::tempdir().unwrap();
-    let (mut local_replica, local_account) = replica_for(local_dir.path(), AccountKind::Local, "");
+    let (mut local_replica, local_account) =
+        replica_for(local_dir.path(), AccountKind::Local, "", USER, Map::new());
     let local = LocalRemote::new(engine.clone(), USER);
     sync_once(&mut local_replica, &local_account, &local);
     queue_comments(&mut local_replica, &local_account, ops);
@@ -316,10 +543,7 @@ fn main() {
     let summary = json!({
         "tasks": n,
         "ops": ops,
-        "initial_sync_s": secs(initial),
-        "baseline_download_s": secs(downloaded),
-        "baseline_bare_insert_s": secs(inserted),
-        "initial_ratio_to_download_plus_insert": secs(initial) / secs(baseline),
+        "initial": initial,
         "incremental_unchanged_ms": secs(unchanged) * 1e3,
         "incremental_100_changed_ms": secs(hundred) * 1e3,
         "incremental_1000_changed_ms": secs(thousand) * 1e3,

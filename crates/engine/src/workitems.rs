@@ -108,30 +108,96 @@ pub fn list(
     offset: i64,
     maxcount: i64,
 ) -> Result<Vec<WorkItem>> {
-    if offset < 0 || maxcount < -1 {
-        return Err(EngineError::invalid(
-            "offset must be 0 or more and maxcount -1 or more",
-        ));
-    }
-    let mut params = vec![Value::Text(p.user.clone())];
-    let mut sql = format!("SELECT {COLUMNS} FROM work_items w WHERE {VISIBLE}");
-    if let Some(text) = filter {
-        let compiled = filter::compile_filter(text)?;
-        sql.push_str(&format!(" AND {}", compiled.sql));
-        params.extend(compiled.params);
-    }
-    let order = match sort {
-        Some(text) => filter::compile_sort(text)?,
-        None => "\"ID\" ASC".into(),
+    let (offset, count) = paging(offset, maxcount)?;
+    let listing = Listing::new(p, filter, sort)?;
+    let mut ids = listing.ids(conn, count.map(|c| c.saturating_add(offset)))?;
+    ids.drain(..offset.min(ids.len()));
+    listing.items(conn, &ids)
+}
+
+/// The list extension's `offset` and `maxcount` as a start and a count
+/// (`None`: all).
+pub fn paging(offset: i64, maxcount: i64) -> Result<(usize, Option<usize>)> {
+    let invalid = || EngineError::invalid("offset must be 0 or more and maxcount -1 or more");
+    let offset = usize::try_from(offset).map_err(|_| invalid())?;
+    let count = match maxcount {
+        -1 => None,
+        n => Some(usize::try_from(n).map_err(|_| invalid())?),
     };
-    sql.push_str(&format!(
-        " ORDER BY {order} LIMIT {maxcount} OFFSET {offset}"
-    ));
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let items = stmt
-        .query_map(params_from_iter(params.iter()), from_row)?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(items)
+    Ok((offset, count))
+}
+
+/// One work-item listing: whom it is for, its filter and its order. Its
+/// ids are read first and the items of a page after them, so that a
+/// server can remember the order of a long listing and page through it
+/// without ordering it again (`server::listings`).
+#[derive(Debug)]
+pub struct Listing {
+    /// The visibility rule and the filter, over `work_items w`.
+    where_sql: String,
+    params: Vec<Value>,
+    /// Ends with the ID (`compile_sort` adds it): items that sort the same
+    /// keep one order from page to page.
+    order: String,
+}
+
+impl Listing {
+    pub fn new(p: &Principal, filter: Option<&str>, sort: Option<&str>) -> Result<Self> {
+        let mut params = vec![Value::Text(p.user.clone())];
+        let mut where_sql = VISIBLE.to_owned();
+        if let Some(text) = filter {
+            let compiled = filter::compile_filter(text)?;
+            where_sql.push_str(&format!(" AND {}", compiled.sql));
+            params.extend(compiled.params);
+        }
+        let order = match sort {
+            Some(text) => filter::compile_sort(text)?,
+            None => "\"ID\" ASC".into(),
+        };
+        Ok(Listing {
+            where_sql,
+            params,
+            order,
+        })
+    }
+
+    /// What tells this listing apart from every other (its user included).
+    pub fn key(&self) -> String {
+        format!(
+            "hitachi: {} ORDER BY {} {:?}",
+            self.where_sql, self.order, self.params
+        )
+    }
+
+    /// The listing's ids in order: the first `limit`, or all.
+    pub fn ids(&self, conn: &Connection, limit: Option<usize>) -> Result<Vec<i64>> {
+        let limit = limit.map_or(String::new(), |n| format!(" LIMIT {n}"));
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT w.\"ID\" FROM work_items w WHERE {} ORDER BY {}{limit}",
+            self.where_sql, self.order
+        ))?;
+        let ids = stmt
+            .query_map(params_from_iter(self.params.iter()), |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(ids)
+    }
+
+    /// The items among `ids` that are (still) in the listing, in its order.
+    pub fn items(&self, conn: &Connection, ids: &[i64]) -> Result<Vec<WorkItem>> {
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM work_items w WHERE {}
+               AND w.\"ID\" IN (SELECT value FROM json_each(?)) ORDER BY {}",
+            self.where_sql, self.order
+        ))?;
+        let ids = Value::Text(json!(ids).to_string());
+        let items = stmt
+            .query_map(
+                params_from_iter(self.params.iter().chain(std::iter::once(&ids))),
+                from_row,
+            )?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(items)
+    }
 }
 
 /// Allocates the first ready item matching `filter` and `sort` (among the

@@ -815,6 +815,46 @@ async fn an_operation_that_is_already_done_answers_200_and_changes_nothing() {
 }
 
 #[tokio::test]
+async fn pages_asked_after_a_change_see_the_change() {
+    // Pages after the first are slices of the whole listing's order, kept
+    // only while nothing was written (server::listings).
+    let s = TestServer::demo();
+    let c = Csciw::new(&s.url);
+    let ready = [("filter", "StateCode = 'j'"), ("sort", "ID ASC")];
+    let page = |offset: &'static str, maxcount: &'static str| {
+        let mut query = ready.to_vec();
+        query.extend([("offset", offset), ("maxcount", maxcount)]);
+        query
+    };
+    let all = c.list("tanaka", &page("0", "-1")).await.keys();
+    assert_eq!(all.len(), 3, "Lane1's three ready items");
+    assert_eq!(c.list("tanaka", &page("1", "1")).await.keys(), all[1..2]);
+    assert_eq!(c.list("tanaka", &page("1", "-1")).await.keys(), all[1..]);
+    // tanaka takes the first one: it is no longer ready.
+    let taken = c
+        .allocate(
+            "tanaka",
+            json!({"Participant": "tanaka", "Filter": LANE1_FILTER, "Sort": "ID ASC", "FetchCount": -1}),
+        )
+        .await
+        .item();
+    assert_eq!((taken.process_instance_id, taken.id), all[0]);
+    assert_eq!(
+        c.list("tanaka", &page("1", "1")).await.keys(),
+        all[2..3],
+        "the second page moved up"
+    );
+    assert_eq!(c.list("tanaka", &page("2", "1")).await.keys(), Vec::new());
+    // Another user's listing is theirs, not a slice of tanaka's.
+    let suzuki = c.list("suzuki", &page("0", "-1")).await.keys();
+    assert_ne!(suzuki, all[1..]);
+    assert_eq!(
+        c.list("suzuki", &page("1", "-1")).await.keys(),
+        suzuki.get(1..).unwrap_or_default()
+    );
+}
+
+#[tokio::test]
 async fn the_list_extension_filters_sorts_and_pages_what_the_user_may_see() {
     let s = TestServer::demo();
     let c = Csciw::new(&s.url);

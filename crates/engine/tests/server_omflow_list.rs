@@ -104,6 +104,30 @@ async fn paging_with_start_k_n_and_limit_k_plus_1_n_visits_every_row_once() {
 }
 
 #[tokio::test]
+async fn pages_asked_after_a_change_see_the_change() {
+    // Pages after the first are slices of the whole listing's order, kept
+    // only while nothing was written (server::listings).
+    let o = Omflow::demo();
+    let code = wang(&o).await;
+    let page = |k: usize| json!({"order_columns": ["id"], "start": k * 2, "limit": (k + 1) * 2});
+    assert_eq!(listed_by(&o, &code, page(0)).await, vec![P1, P2]);
+    assert_eq!(listed_by(&o, &code, page(1)).await, vec![P3, Q1]);
+    let env = o
+        .push(&code, P1, json!([{"id": "FORMITM_5", "value": "核准"}]))
+        .await;
+    expect(&env, 200, msg::PUSHED);
+    assert_eq!(
+        listed_by(&o, &code, page(1)).await,
+        vec![Q1, Q2],
+        "P1 left the listing; its second page moved up"
+    );
+    assert_eq!(listed_by(&o, &code, page(2)).await, Vec::<T>::new());
+    // Another user's listing is theirs, not a slice of wang's.
+    let lin = o.code("lin.meiling").await;
+    assert_ne!(listed_by(&o, &lin, page(1)).await, vec![Q1, Q2]);
+}
+
+#[tokio::test]
 async fn without_start_and_limit_the_first_100_rows_are_listed() {
     let o = Omflow::demo();
     let lin = o.s.engine().principal("lin.meiling").unwrap();

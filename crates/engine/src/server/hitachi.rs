@@ -237,18 +237,24 @@ async fn list(State(state): State<St>, headers: HeaderMap, Query(q): Query<ListQ
                     ));
                 }
             }
-            let items = state
-                .engine
-                .db()
+            let db = state.engine.db();
+            // Read before the transaction starts: see `Database::generation`.
+            let generation = db.generation();
+            let items = db
                 .read(|c| {
-                    workitems::list(
-                        c,
-                        &p,
-                        q.filter.as_deref(),
-                        q.sort.as_deref(),
+                    let (offset, count) = workitems::paging(offset, maxcount)?;
+                    let listing =
+                        workitems::Listing::new(&p, q.filter.as_deref(), q.sort.as_deref())?;
+                    let ids = state.listings.page(
+                        &listing.key(),
+                        generation,
                         offset,
-                        maxcount,
-                    )
+                        count,
+                        |limit| listing.ids(c, limit),
+                    )?;
+                    // Checked again: a write just before this transaction
+                    // may have moved an item out of the listing.
+                    listing.items(c, &ids)
                 })
                 .map_err(|e| error_answer(format, e))?;
             let list = WorkItemList {

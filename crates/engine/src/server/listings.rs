@@ -1,11 +1,12 @@
-//! Remembered listing orders. GEVER's `@globalindex` (like most vendor
-//! listings) pages by offset: page k asks for rows k·n … k·n+n of the
-//! filtered, sorted result. Answered from SQL each time, every page would
-//! filter and count every row before it again, and paging through N tasks
-//! would cost N²/n. Instead the first page computes the ordered ids once,
-//! and later pages of the same listing slice them — for as long as the
-//! database has not changed (its write generation), so no page is ever
-//! staler than a fresh query would be.
+//! Remembered listing orders. All three dialects' listings (GEVER's
+//! `@globalindex`, OMFLOW's my-mission list, the CSCIW work-item list)
+//! page by offset: page k asks for rows k·n … k·n+n of the filtered,
+//! sorted result. Answered from SQL each time, every page would filter and
+//! order every row before it again, and paging through N tasks would cost
+//! N²/n. Instead the ordered ids are computed once, and later pages of the
+//! same listing slice them — for as long as the database has not changed
+//! (its write generation), so no page is ever staler than a fresh query
+//! would be.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -58,6 +59,29 @@ impl Listings {
         Ok(ids)
     }
 
+    /// The ids of rows `offset .. offset + count` (`count` `None`: all the
+    /// rest) of the listing `key` as of write `generation`. `query(limit)`
+    /// returns the listing's ids in order, the first `limit` of them or
+    /// all. The first page asks it for just that page: most listings are
+    /// read from the top, and many never past it. A later page slices the
+    /// whole listing, asked for once per generation.
+    pub fn page(
+        &self,
+        key: &str,
+        generation: u64,
+        offset: usize,
+        count: Option<usize>,
+        query: impl FnOnce(Option<usize>) -> Result<Vec<i64>>,
+    ) -> Result<Vec<i64>> {
+        if offset == 0 {
+            return query(count);
+        }
+        let all = self.ids(key, generation, || query(None))?;
+        let from = offset.min(all.len());
+        let to = count.map_or(all.len(), |c| from.saturating_add(c).min(all.len()));
+        Ok(all[from..to].to_vec())
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Entry>> {
         // Entries are replaced whole; a poisoned lock holds nothing half-written.
         self.recent.lock().unwrap_or_else(|p| p.into_inner())
@@ -86,6 +110,28 @@ mod tests {
         // A write in between: computed again.
         ask("mine", 2);
         assert_eq!(computed.get(), 3);
+    }
+
+    #[test]
+    fn the_first_page_is_asked_for_alone_and_later_pages_are_slices() {
+        let listings = Listings::default();
+        let asked = std::cell::RefCell::new(Vec::new());
+        let page = |offset: usize, count: Option<usize>| {
+            listings
+                .page("mine", 1, offset, count, |limit| {
+                    asked.borrow_mut().push(limit);
+                    let all = (10..20).collect::<Vec<i64>>();
+                    Ok(all[..limit.unwrap_or(all.len()).min(all.len())].to_vec())
+                })
+                .unwrap()
+        };
+        assert_eq!(page(0, Some(3)), vec![10, 11, 12]);
+        assert_eq!(page(3, Some(3)), vec![13, 14, 15]);
+        assert_eq!(page(9, Some(3)), vec![19]);
+        assert_eq!(page(12, Some(3)), Vec::<i64>::new());
+        assert_eq!(page(8, None), vec![18, 19]);
+        // The first page with its limit, then the whole listing once.
+        assert_eq!(*asked.borrow(), vec![Some(3), None]);
     }
 
     #[test]

@@ -439,15 +439,16 @@ fn mission_rows(
         ));
     }
     let mut params = vec![SqlValue::Text(p.user.clone())];
-    let mut sql = String::from(
-        "SELECT * FROM missions m WHERE m.history = 0 AND (m.responsible_user = ?1 OR (m.responsible_user IS NULL
+    // Over `missions m`: the rows of the user's steps, and the conditions.
+    let mut where_sql = String::from(
+        "m.history = 0 AND (m.responsible_user = ?1 OR (m.responsible_user IS NULL
            AND m.responsible_group IN (SELECT group_id FROM memberships WHERE user_id = ?1)))",
     );
     for c in &req.search_conditions {
-        sql.push_str(&format!(" AND ({})", condition_sql(state, c, &mut params)?));
+        where_sql.push_str(&format!(" AND ({})", condition_sql(state, c, &mut params)?));
     }
     for c in &req.exclude_conditions {
-        sql.push_str(&format!(
+        where_sql.push_str(&format!(
             " AND NOT coalesce(({}), 0)",
             condition_sql(state, c, &mut params)?
         ));
@@ -470,24 +471,43 @@ fn mission_rows(
         ));
     }
     keys.push("m.id".into());
-    let count = (req.limit - req.start).max(0);
-    sql.push_str(&format!(
-        " ORDER BY {} LIMIT {count} OFFSET {}",
-        keys.join(", "),
-        req.start
-    ));
+    let order = keys.join(", ");
     for c in &req.search_columns {
         column(c)?;
     }
     let zone = state.config.zones.omflow.clone();
-    let rows = state
-        .engine
-        .db()
+    let db = state.engine.db();
+    // Read before the transaction starts: see `Database::generation`.
+    let generation = db.generation();
+    let start = usize::try_from(req.start).unwrap_or(usize::MAX);
+    let count = usize::try_from(req.limit - req.start).unwrap_or(0);
+    let rows = db
         .read(|conn| {
-            let mut stmt = conn.prepare_cached(&sql)?;
+            let listing = format!("omflow: {where_sql} ORDER BY {order} {params:?}");
+            let ids = state
+                .listings
+                .page(&listing, generation, start, Some(count), |limit| {
+                    let limit = limit.map_or(String::new(), |n| format!(" LIMIT {n}"));
+                    let mut stmt = conn.prepare_cached(&format!(
+                        "SELECT m.id FROM missions m WHERE {where_sql} ORDER BY {order}{limit}"
+                    ))?;
+                    let ids = stmt
+                        .query_map(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?
+                        .collect::<rusqlite::Result<Vec<i64>>>()?;
+                    Ok(ids)
+                })?;
+            // The page's rows, the conditions checked again: a write between
+            // reading the generation and this transaction may have moved a
+            // row out of the listing (the next page then lists afresh).
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT * FROM missions m WHERE {where_sql}
+                   AND m.id IN (SELECT value FROM json_each(?)) ORDER BY {order}"
+            ))?;
+            let mut with_ids = params.clone();
+            with_ids.push(SqlValue::Text(json!(ids).to_string()));
             let names: Vec<String> = stmt.column_names().iter().map(|s| s.to_string()).collect();
             let rows = stmt
-                .query_map(rusqlite::params_from_iter(params.iter()), |r| {
+                .query_map(rusqlite::params_from_iter(with_ids.iter()), |r| {
                     let mut row = Map::new();
                     for (i, name) in names.iter().enumerate() {
                         if !MISSION_COLUMNS.contains(&name.as_str()) {
