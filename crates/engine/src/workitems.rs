@@ -171,13 +171,18 @@ impl Listing {
 
     /// The listing's ids in order: the first `limit`, or all.
     pub fn ids(&self, conn: &Connection, limit: Option<usize>) -> Result<Vec<i64>> {
-        let limit = limit.map_or(String::new(), |n| format!(" LIMIT {n}"));
+        // Bound, so that one prepared statement serves every page size
+        // (SQLite reads a negative limit as none).
+        let limit = Value::Integer(limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX)));
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT w.\"ID\" FROM work_items w WHERE {} ORDER BY {}{limit}",
+            "SELECT w.\"ID\" FROM work_items w WHERE {} ORDER BY {} LIMIT ?",
             self.where_sql, self.order
         ))?;
         let ids = stmt
-            .query_map(params_from_iter(self.params.iter()), |r| r.get(0))?
+            .query_map(
+                params_from_iter(self.params.iter().chain(std::iter::once(&limit))),
+                |r| r.get(0),
+            )?
             .collect::<rusqlite::Result<_>>()?;
         Ok(ids)
     }

@@ -487,12 +487,19 @@ fn mission_rows(
             let ids = state
                 .listings
                 .page(&listing, generation, start, Some(count), |limit| {
-                    let limit = limit.map_or(String::new(), |n| format!(" LIMIT {n}"));
+                    // Bound: one prepared statement for every page size
+                    // (a negative limit is none).
+                    let limit = SqlValue::Integer(
+                        limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX)),
+                    );
                     let mut stmt = conn.prepare_cached(&format!(
-                        "SELECT m.id FROM missions m WHERE {where_sql} ORDER BY {order}{limit}"
+                        "SELECT m.id FROM missions m WHERE {where_sql} ORDER BY {order} LIMIT ?"
                     ))?;
                     let ids = stmt
-                        .query_map(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?
+                        .query_map(
+                            rusqlite::params_from_iter(params.iter().chain([&limit])),
+                            |r| r.get(0),
+                        )?
                         .collect::<rusqlite::Result<Vec<i64>>>()?;
                     Ok(ids)
                 })?;
