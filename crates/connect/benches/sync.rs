@@ -44,6 +44,10 @@ use tasklane_engine::{CreateTask, Engine, LocalRemote, create_task, demo};
 
 const USER: &str = "hans.muster";
 
+/// The CSCIW lane whose ready items tanaka lists, and his lane filter.
+const LANE: &str = "Lane1";
+const LANE_FILTER: &str = "Participant='Lane1'";
+
 fn env_count(name: &str, default: usize, smoke: usize) -> usize {
     if smoke_run() {
         return smoke;
@@ -85,20 +89,25 @@ fn engine_with(dir: &Path, n: usize) -> Arc<Engine> {
         .db()
         .write(|tx| {
             let dossier: i64 = tx.query_row("SELECT min(id) FROM dossiers", [], |r| r.get(0))?;
-            let deadline = |i: usize| format!("2027-{:02}-{:02}", 1 + i % 12, 1 + i % 28);
-            for i in 0..n {
+            // The i-th task of a kind, due within the year.
+            let task = |by, i: usize, title: String, responsible: String, priority| {
                 create_task(
                     tx,
-                    &anna,
+                    by,
                     &CreateTask {
-                        title: format!("Gesuch {i} prüfen / 審核 {i}"),
+                        title,
                         task_type: Some("direct-execution".into()),
-                        responsible: format!("fd:{}", Dialect::Gever.user()),
-                        deadline: Some(deadline(i)),
+                        responsible,
+                        deadline: Some(format!("2027-{:02}-{:02}", 1 + i % 12, 1 + i % 28)),
+                        priority,
                         dossier_id: Some(dossier),
                         ..CreateTask::default()
                     },
-                )?;
+                )
+            };
+            for i in 0..n {
+                let title = format!("Gesuch {i} prüfen / 審核 {i}");
+                task(&anna, i, title, format!("fd:{USER}"), 0)?;
             }
             // Payment requests waiting at wang.xiaoming's first step.
             for i in 0..n {
@@ -117,21 +126,10 @@ fn engine_with(dir: &Path, n: usize) -> Arc<Engine> {
                     ],
                 )?;
             }
-            // Work ready in Lane1, which tanaka lists through his lane filter.
+            // Work ready in the lane tanaka lists through his lane filter.
             for i in 0..n {
-                create_task(
-                    tx,
-                    &admin,
-                    &CreateTask {
-                        title: format!("見積承認 {i}：株式会社サンプル向け"),
-                        task_type: Some("direct-execution".into()),
-                        responsible: "Lane1".into(),
-                        deadline: Some(deadline(i)),
-                        priority: (i % 4) as i64,
-                        dossier_id: Some(dossier),
-                        ..CreateTask::default()
-                    },
-                )?;
+                let title = format!("見積承認 {i}：株式会社サンプル向け");
+                task(&admin, i, title, LANE.into(), (i % 4) as i64)?;
             }
             // Work that came in over the past weeks, 20 s apart: an
             // incremental listing looks back a margin before its watermark,
@@ -203,7 +201,7 @@ impl Dialect {
                 ..AccountSettings::default()
             },
             Dialect::Hitachi => AccountSettings {
-                lane_filter: Some("Participant='Lane1'".into()),
+                lane_filter: Some(LANE_FILTER.into()),
                 ..AccountSettings::default()
             },
         };
@@ -249,7 +247,8 @@ impl Dialect {
                     ("userdescription", self.user()),
                     (
                         "filter",
-                        &format!("(Participant='{}' OR (Participant='Lane1'))", self.user()),
+                        // As the client writes it (`list_filter`).
+                        &format!("(Participant='{}' OR ({LANE_FILTER}))", self.user()),
                     ),
                     ("sort", "ProcessInstanceID, ID"),
                     ("offset", &start.to_string()),

@@ -161,6 +161,12 @@ impl Listing {
         })
     }
 
+    /// Only the items ready to be allocated (StateCode `j`).
+    fn ready(mut self) -> Self {
+        self.where_sql = format!("w.\"StateCode\" = 'j' AND {}", self.where_sql);
+        self
+    }
+
     /// What tells this listing apart from every other (its user included).
     pub fn key(&self) -> String {
         format!(
@@ -227,25 +233,12 @@ pub fn allocate(
     }
     let worker = users::principal(tx, participant)
         .map_err(|_| EngineError::invalid(format!("participant {participant:?} is not a user")))?;
-    let mut params = vec![Value::Text(worker.user.clone())];
-    // The vendor adds "state is ready" to every allocation filter itself.
-    let mut sql =
-        format!("SELECT \"ID\" FROM work_items w WHERE w.\"StateCode\" = 'j' AND {VISIBLE}");
-    if let Some(text) = filter {
-        let compiled = filter::compile_filter(text)?;
-        sql.push_str(&format!(" AND {}", compiled.sql));
-        params.extend(compiled.params);
-    }
-    let order = match sort {
-        Some(text) => filter::compile_sort(text)?,
-        None => "\"ID\" ASC".into(),
-    };
-    sql.push_str(&format!(" ORDER BY {order} LIMIT {fetch_count}"));
-    let candidate: Option<i64> = tx
-        .prepare_cached(&sql)?
-        .query_row(params_from_iter(params.iter()), |r| r.get(0))
-        .optional()?;
-    let Some(id) = candidate else {
+    // The first candidate is the first of any FetchCount candidates. The
+    // vendor adds "state is ready" to every allocation filter itself.
+    let candidates = Listing::new(&worker, filter, sort)?
+        .ready()
+        .ids(tx, Some(1))?;
+    let Some(&id) = candidates.first() else {
         return Ok(None);
     };
     let task = tasks::require(tx, id)?;
