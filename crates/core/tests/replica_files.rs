@@ -192,3 +192,50 @@ fn count_gone(r: &Replica) -> u64 {
         })
         .unwrap() as u64
 }
+
+fn task_indexes(conn: &Connection) -> Vec<String> {
+    conn.prepare(
+        "SELECT sql FROM sqlite_master
+         WHERE type = 'index' AND tbl_name = 'tasks' AND sql IS NOT NULL ORDER BY name",
+    )
+    .unwrap()
+    .query_map([], |r| r.get(0))
+    .unwrap()
+    .collect::<rusqlite::Result<_>>()
+    .unwrap()
+}
+
+#[test]
+fn a_first_sync_killed_with_the_inbox_indexes_set_aside_gets_them_back_on_opening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("replica.sqlite3");
+    let mut r = Replica::open(&path).unwrap();
+    let before = task_indexes(r.conn());
+    assert!(r.write(replica::bulk::defer_indexes).unwrap());
+    let records = tasklane_core::synthetic::tasks(300, 2);
+    r.write(|tx| {
+        let a = replica::accounts::add(tx, &NewAccount::new("work", AccountKind::Local))?;
+        replica::tasks::upsert(tx, a.id, &records, tasklane_core::time::now())
+    })
+    .unwrap();
+    // The process dies here: nothing restores the indexes.
+    drop(r);
+    let plain = Connection::open(&path).unwrap();
+    assert!(task_indexes(&plain).is_empty());
+    drop(plain);
+
+    let r = Replica::open(&path).unwrap();
+    assert_eq!(task_indexes(r.conn()), before);
+    let waiting: i64 = r
+        .conn()
+        .query_row("SELECT count(*) FROM deferred_indexes", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(waiting, 0);
+    let q = Query::default().filter(
+        tasklane_core::query::Column::State,
+        tasklane_core::query::Op::Eq,
+        State::Open,
+    );
+    let open = records.iter().filter(|t| t.state == State::Open).count();
+    assert_eq!(r.count(&q).unwrap(), open as u64);
+}

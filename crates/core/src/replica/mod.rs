@@ -8,6 +8,7 @@
 //! [`Replica::reader`].
 
 pub mod accounts;
+pub mod bulk;
 mod schema;
 pub mod search;
 pub mod sync_state;
@@ -74,6 +75,7 @@ impl Replica {
 
     fn init(&mut self) -> Result<()> {
         configure(&self.conn, true)?;
+        bulk::recover(&mut self.conn)?;
         schema::migrate(&mut self.conn)?;
         Ok(())
     }
@@ -177,9 +179,15 @@ impl Replica {
             }
         }
         if total >= SEARCH_BATCH {
-            self.write(search::optimize)?;
+            self.optimize_search()?;
         }
         Ok(total)
+    }
+
+    /// Merges the search index into one segment: searches then read one
+    /// doclist per term instead of one per segment.
+    pub fn optimize_search(&mut self) -> Result<()> {
+        self.write(search::optimize)
     }
 
     /// One task with its comments, history, offered actions and pending ops.

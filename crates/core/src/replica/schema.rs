@@ -22,6 +22,7 @@ const MIGRATION_SQL: &[&str] = &[
     include_str!("../../../../migrations/replica/0002_claimed_keys.sql"),
     include_str!("../../../../migrations/replica/0003_open_by_deadline.sql"),
     include_str!("../../../../migrations/replica/0004_deadline_covers_people.sql"),
+    include_str!("../../../../migrations/replica/0005_deferred_indexes.sql"),
 ];
 
 /// The schema version this build writes.

@@ -43,7 +43,7 @@ use crate::error::Error;
 use crate::model::{Account, TaskRecord};
 use crate::outbox::{self, Op, OpKind};
 use crate::remote::{Applied, ListMode, Outcome, Remote, RemoteError, RemoteErrorKind};
-use crate::replica::{Replica, sync_state, tasks};
+use crate::replica::{Replica, SEARCH_BATCH, sync_state, tasks};
 use crate::time::{now, parse_ts};
 use merge::Merger;
 
@@ -482,7 +482,13 @@ impl Run<'_> {
         })?;
         self.report.gone = gone;
         self.report.removed = removed;
-        self.replica.catch_up_search()?;
+        let indexed = self.replica.catch_up_search()?;
+        // The merge thread indexed what it merged, a segment per
+        // transaction; after a long pull those become one, as after a long
+        // catch-up.
+        if indexed < SEARCH_BATCH && merged.indexed >= SEARCH_BATCH {
+            self.replica.optimize_search()?;
+        }
         if full {
             self.replica.refresh_statistics()?;
         }
