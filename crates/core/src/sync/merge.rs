@@ -63,6 +63,13 @@ impl Merged {
         self.stats.unchanged += stats.unchanged;
         self.seen.extend(seen);
     }
+
+    /// Adds another part of the same pull (a transaction, the thread's
+    /// whole share).
+    fn join(&mut self, other: Merged) {
+        self.add(other.stats, other.seen);
+        self.indexed += other.indexed;
+    }
 }
 
 /// Where one pull's batches are merged.
@@ -139,8 +146,7 @@ impl<'a> Merger<'a> {
         if let Some(MergeThread { batches, result }) = self.thread {
             drop(batches);
             let threaded = outcome(result.await)?;
-            merged.add(threaded.stats, threaded.seen);
-            merged.indexed += threaded.indexed;
+            merged.join(threaded);
         }
         Ok(merged)
     }
@@ -207,11 +213,12 @@ fn merge_batches(
                     batch = batches.try_recv().ok();
                 }
             }
-            in_tx.indexed += search::catch_up(tx, usize::MAX >> 1)?;
+            // As many as were merged: whatever else waits (an inline
+            // merge's) is left to the catch-up after the pull.
+            in_tx.indexed += search::catch_up(tx, tasks)?;
             Ok(in_tx)
         })?;
-        merged.add(committed.stats, committed.seen);
-        merged.indexed += committed.indexed;
+        merged.join(committed);
     }
     Ok(merged)
 }
