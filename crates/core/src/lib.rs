@@ -11,6 +11,7 @@ pub mod error;
 pub mod exchange;
 pub mod model;
 pub mod outbox;
+pub mod payload;
 pub mod query;
 pub mod remote;
 pub mod replica;

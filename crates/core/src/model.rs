@@ -12,6 +12,7 @@ use ts_rs::TS;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+pub use crate::payload::Payload;
 use crate::time::{Deadline, opt_ts};
 
 /// Which kind of server an account talks to.
@@ -340,7 +341,8 @@ pub struct TaskRecord {
     pub position: Option<i64>,
     /// The server's own representation, kept verbatim.
     #[serde(default)]
-    pub payload: serde_json::Value,
+    #[ts(as = "serde_json::Value")]
+    pub payload: Payload,
     /// Comments, when the listing carried them; `None` keeps what the replica has.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comments: Option<Vec<Comment>>,
@@ -373,7 +375,7 @@ impl TaskRecord {
             process: None,
             parent_key: None,
             position: None,
-            payload: serde_json::Value::Null,
+            payload: Payload::default(),
             comments: None,
             history: None,
             actions: None,

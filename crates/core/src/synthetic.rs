@@ -172,7 +172,8 @@ fn task(rng: &mut fastrand::Rng, i: usize) -> TaskRecord {
         "review_state": record.status_text,
         "responsible": record.assignee,
         "links": { "self": format!("https://example.invalid/tasks/{i}") },
-    });
+    })
+    .into();
     if rng.u8(..4) == 0 {
         record.comments = Some(vec![Comment {
             remote_id: format!("c{i}"),

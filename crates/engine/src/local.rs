@@ -476,7 +476,8 @@ pub fn record(c: &Connection, p: &Principal, t: &Task) -> Result<TaskRecord> {
             "dossier": dossier.path,
             "is_private": t.is_private,
             "ticket": t.ticket_id,
-        }),
+        })
+        .into(),
         comments: Some(comments),
         history: Some(history),
         actions: Some(actions(c, p, t)?),

@@ -14,7 +14,7 @@ use super::accounts::conversion_error;
 use super::search;
 use crate::error::{Error, Result};
 use crate::model::{
-    Account, AccountKind, Action, Comment, HistoryEntry, State, TaskRecord, TextFormat,
+    Account, AccountKind, Action, Comment, HistoryEntry, Payload, State, TaskRecord, TextFormat,
 };
 use crate::outbox::{self, Op, OpRequest, OpState};
 use crate::time::{format_ts, parse_ts};
@@ -81,7 +81,8 @@ pub struct TaskDetail {
     /// This task's ops that are not finished (pending, sending, failed, conflict).
     pub ops: Vec<Op>,
     /// The server's own representation.
-    pub payload: serde_json::Value,
+    #[ts(as = "serde_json::Value")]
+    pub payload: Payload,
 }
 
 /// A comment in the effective view.
@@ -120,8 +121,8 @@ pub fn upsert(
     )?;
     for record in records {
         validate(record)?;
-        let payload = record.payload.to_string();
-        let digest = digest(record, &payload);
+        let payload = record.payload.as_str();
+        let digest = digest(record, payload);
         let existing: Option<(i64, i64, bool)> = lookup
             .query_row(params![account_id, record.key], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -129,7 +130,7 @@ pub fn upsert(
             .optional()?;
         let id = match existing {
             None => {
-                let id = insert(tx, account_id, record, &payload, digest, &synced_at)?;
+                let id = insert(tx, account_id, record, payload, digest, &synced_at)?;
                 if let Some(comments) = &record.comments {
                     insert_comments(tx, id, comments)?;
                 }
@@ -143,7 +144,7 @@ pub fn upsert(
                     None => false,
                 };
                 if old != digest {
-                    update(tx, id, record, &payload, digest, &synced_at)?;
+                    update(tx, id, record, payload, digest, &synced_at)?;
                     stats.updated += 1;
                 } else {
                     if gone {
@@ -603,7 +604,7 @@ pub fn detail(conn: &Connection, id: i64) -> Result<TaskDetail> {
         actions,
         actions_fetched,
         ops,
-        payload: serde_json::from_str(&payload)?,
+        payload: Payload::from_json(payload)?,
     })
 }
 
@@ -692,7 +693,7 @@ pub fn server_record(conn: &Connection, id: i64) -> Result<TaskRecord> {
             record.parent_key = text(15)?;
             record.position = r.get(16)?;
             record.payload =
-                serde_json::from_str(&payload).map_err(|e| conversion_error(17, e.to_string()))?;
+                Payload::from_json(payload).map_err(|e| conversion_error(17, e.to_string()))?;
             // Actions are exported only when they were fetched, so that an
             // import keeps "never fetched" apart from "none offered".
             if r.get::<_, bool>(18)? {

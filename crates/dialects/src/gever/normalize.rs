@@ -5,7 +5,8 @@
 use jiff::tz::TimeZone;
 use serde_json::Value;
 use tasklane_core::model::{
-    Action, Comment, HistoryEntry, ParamKind, ParamSpec, State, TaskField, TaskRecord, TextFormat,
+    Action, Comment, HistoryEntry, ParamKind, ParamSpec, Payload, State, TaskField, TaskRecord,
+    TextFormat,
 };
 use tasklane_core::time::Deadline;
 
@@ -230,7 +231,7 @@ pub fn record_from_index(item: &GlobalIndexItem, tz: &TimeZone) -> TaskRecord {
     task.created = item.created.as_ref().and_then(|t| t.to_timestamp(tz));
     task.modified = item.modified.as_ref().and_then(|t| t.to_timestamp(tz));
     task.process = item.containing_dossier.clone().filter(|d| !d.is_empty());
-    task.payload = serde_json::to_value(item).unwrap_or_default();
+    task.payload = Payload::of(item);
     task
 }
 
@@ -287,7 +288,7 @@ pub fn record_from_task(
     task.comments = Some(comments(&t.responses, tz));
     task.history = Some(history(&t.responses, tz));
     task.actions = Some(actions);
-    task.payload = serde_json::to_value(t).unwrap_or_default();
+    task.payload = Payload::of(t);
     task
 }
 

@@ -18,7 +18,7 @@ use tasklane_core::remote::{Applied, Outcome, RemoteError};
 use url::Url;
 
 use super::normalize::TRANSFER_TASK;
-use super::wire::{ResponseText, TASK_TYPE, TaskCreate, TransferTask, TransitionRequest};
+use super::wire::{ResponseText, SelfLink, TASK_TYPE, TaskCreate, TransferTask, TransitionRequest};
 use super::{GeverClient, sub_url};
 use crate::classify::{self, Effect};
 use crate::transport::RESEND_SAFE;
@@ -187,9 +187,8 @@ impl GeverClient {
     /// The URL of the task an op is about.
     async fn op_url(&self, op: &Op, task: Option<&TaskRecord>) -> Result<Url, RemoteError> {
         if let Some(id) = task
-            .and_then(|t| t.payload.get("@id"))
-            .and_then(Value::as_str)
-            .and_then(|id| Url::parse(id).ok())
+            .and_then(|t| t.payload.parse::<SelfLink>().ok())
+            .and_then(|link| Url::parse(&link.id).ok())
         {
             return Ok(id);
         }

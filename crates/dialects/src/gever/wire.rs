@@ -362,6 +362,13 @@ pub struct GlobalIndex {
     pub batching: Option<Batching>,
 }
 
+/// The `@id` of a task's payload (its URL); the rest is not decoded.
+#[derive(Debug, Deserialize)]
+pub struct SelfLink {
+    #[serde(rename = "@id")]
+    pub id: String,
+}
+
 /// `{"@id": ".../@actors/<id>", "identifier": "<id>"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActorRef {

@@ -2,7 +2,7 @@
 //! `<ProcessInstanceID>:<ID>` and the actions a work item offers.
 
 use jiff::tz::TimeZone;
-use tasklane_core::model::{Action, ParamKind, ParamSpec, State, TaskField, TaskRecord};
+use tasklane_core::model::{Action, ParamKind, ParamSpec, Payload, State, TaskField, TaskRecord};
 use tasklane_core::time::Deadline;
 
 use super::wire::{WorkItem, state};
@@ -89,7 +89,7 @@ pub fn record(item: &WorkItem, tz: &TimeZone) -> TaskRecord {
         .filter_map(|d| d.to_timestamp(tz))
         .max();
     task.process = Some(item.process_instance_name.clone()).filter(|p| !p.is_empty());
-    task.payload = serde_json::to_value(item).unwrap_or_default();
+    task.payload = Payload::of(item);
     task
 }
 

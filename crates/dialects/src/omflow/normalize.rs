@@ -6,7 +6,7 @@
 //! (decision 0002): `data_id` and the row `id` change on every push.
 
 use jiff::tz::TimeZone;
-use tasklane_core::model::{Action, Comment, ParamKind, ParamSpec, State, TaskRecord};
+use tasklane_core::model::{Action, Comment, ParamKind, ParamSpec, Payload, State, TaskRecord};
 use tasklane_core::outbox::effect::{PUSH_ACTION, QUICK_ACTIONS};
 
 use super::wire::{FormDefinition, FormField, MissionRow, WorkLogRow};
@@ -124,7 +124,7 @@ pub fn record(row: &MissionRow, tz: &TimeZone) -> TaskRecord {
         .or(row.createtime.as_ref())
         .and_then(|t| t.to_timestamp(tz));
     task.process = Some(row.flow_name.clone()).filter(|s| !s.is_empty());
-    task.payload = serde_json::to_value(row).unwrap_or_default();
+    task.payload = Payload::of(row);
     task
 }
 
@@ -238,7 +238,7 @@ mod tests {
             tasklane_core::time::format_ts(task.modified.unwrap()),
             "2020-07-07T05:50:21Z"
         );
-        assert_eq!(task.payload["data_id"], 4);
+        assert_eq!(task.payload.parse::<MissionRow>().unwrap().data_id, 4);
     }
 
     #[test]

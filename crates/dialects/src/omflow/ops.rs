@@ -108,9 +108,7 @@ impl OmflowClient {
 
     /// The row an op acts on, with its current `data_id`.
     async fn op_row(&self, op: &Op, task: Option<&TaskRecord>) -> Result<MissionRow, RemoteError> {
-        if let Some(row) =
-            task.and_then(|t| serde_json::from_value::<MissionRow>(t.payload.clone()).ok())
-        {
+        if let Some(row) = task.and_then(|t| t.payload.parse::<MissionRow>().ok()) {
             return Ok(row);
         }
         let key = op_key(op, task)?;
@@ -253,9 +251,7 @@ impl OmflowClient {
             }
             OpRequest::CommentAdd { text } => {
                 let key = op_key(op, task)?;
-                let row = match task
-                    .and_then(|t| serde_json::from_value::<MissionRow>(t.payload.clone()).ok())
-                {
+                let row = match task.and_then(|t| t.payload.parse::<MissionRow>().ok()) {
                     Some(row) => row,
                     None => match self.row(&key).await? {
                         Some(row) => row,
