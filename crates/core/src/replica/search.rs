@@ -85,9 +85,12 @@ pub fn catch_up(tx: &Transaction<'_>, limit: usize) -> Result<usize> {
             Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    // Comments in the order they were stored, one per line.
     let mut text = tx.prepare_cached(
-        "SELECT t.title, coalesce(b.description, '') FROM tasks t
-         LEFT JOIN task_bodies b ON b.task_id = t.id WHERE t.id = ?1",
+        "SELECT t.title, coalesce(b.description, ''),
+            (SELECT coalesce(group_concat(c.text, char(10) ORDER BY c.id), '')
+             FROM comments c WHERE c.task_id = t.id)
+         FROM tasks t LEFT JOIN task_bodies b ON b.task_id = t.id WHERE t.id = ?1",
     )?;
     let mut delete = tx.prepare_cached("DELETE FROM task_search WHERE rowid = ?1")?;
     let mut insert = tx.prepare_cached(
@@ -97,11 +100,10 @@ pub fn catch_up(tx: &Transaction<'_>, limit: usize) -> Result<usize> {
         if !fresh {
             delete.execute([id])?;
         }
-        let row: Option<(String, String)> = text
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        let row: Option<(String, String, String)> = text
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
-        if let Some((title, description)) = row {
-            let comments = super::tasks::stored_comments_text(tx, id)?;
+        if let Some((title, description, comments)) = row {
             insert.execute(params![id, pad(&title), pad(&description), pad(&comments)])?;
         }
     }

@@ -3,18 +3,20 @@
 //! the user's pending ops.
 
 use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 use ts_rs::TS;
 
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::Xxh3Default;
 
 use super::accounts::conversion_error;
 use super::search;
 use crate::error::{Error, Result};
 use crate::model::{
-    Account, AccountKind, Action, Comment, HistoryEntry, Payload, State, TaskRecord, TextFormat,
+    Account, AccountKind, Action, Comment, HistoryEntry, ParamSpec, Payload, State, TaskRecord,
+    TextFormat,
 };
 use crate::outbox::{self, Op, OpRequest, OpState};
 use crate::time::{format_ts, parse_ts};
@@ -119,6 +121,7 @@ pub fn upsert(
     let mut lookup = tx.prepare_cached(
         "SELECT id, digest, gone FROM tasks WHERE account_id = ?1 AND remote_key = ?2",
     )?;
+    let mut params_text = ParamsText::default();
     for record in records {
         validate(record)?;
         let payload = record.payload.as_str();
@@ -128,6 +131,7 @@ pub fn upsert(
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })
             .optional()?;
+        let fresh = existing.is_none();
         let id = match existing {
             None => {
                 let id = insert(tx, account_id, record, payload, digest, &synced_at)?;
@@ -163,7 +167,7 @@ pub fn upsert(
             replace_history(tx, id, history)?;
         }
         if let Some(actions) = &record.actions {
-            replace_actions(tx, id, actions, &synced_at)?;
+            replace_actions(tx, id, actions, fresh, &mut params_text, &synced_at)?;
         }
     }
     Ok(stats)
@@ -186,10 +190,12 @@ fn validate(record: &TaskRecord) -> Result<()> {
 }
 
 /// A hash of everything `tasks` stores for a record, to skip rewriting
-/// unchanged rows. `DefaultHasher::new()` is deterministic within a build;
-/// should a toolchain change it, every row is rewritten once, nothing worse.
+/// unchanged rows. XXH3 rather than `DefaultHasher`: SipHash over every
+/// payload was a ninth of a first sync's merging, and its algorithm may
+/// change with the toolchain. (So may how std feeds a `str` or an `Option`
+/// to a hasher; then every row is rewritten once, nothing worse.)
 fn digest(record: &TaskRecord, payload: &str) -> i64 {
-    let mut h = DefaultHasher::new();
+    let mut h = Xxh3Default::new();
     record.title.hash(&mut h);
     record.description.hash(&mut h);
     record.description_format.as_str().hash(&mut h);
@@ -221,8 +227,9 @@ fn insert(
     let mut stmt = tx.prepare_cached(
         "INSERT INTO tasks (account_id, remote_key, title, state, status_text, kind, assignee,
             group_name, issuer, deadline, priority, created, modified, process, parent_key,
-            position, digest, synced_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+            position, digest, synced_at, actions_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+            ?19)",
     )?;
     stmt.execute(params![
         account_id,
@@ -243,6 +250,8 @@ fn insert(
         r.position,
         digest,
         synced_at,
+        // The actions, when the record carries them, are stored right after.
+        r.actions.as_ref().map(|_| synced_at),
     ])?;
     let id = tx.last_insert_rowid();
     write_body(tx, id, r, payload)?;
@@ -376,14 +385,20 @@ fn replace_history(tx: &Transaction<'_>, task_id: i64, history: &[HistoryEntry])
     Ok(())
 }
 
-fn replace_actions(
+fn replace_actions<'a>(
     tx: &Transaction<'_>,
     task_id: i64,
-    actions: &[Action],
+    actions: &'a [Action],
+    fresh: bool,
+    params_text: &mut ParamsText<'a>,
     fetched_at: &str,
 ) -> Result<()> {
-    tx.prepare_cached("DELETE FROM task_actions WHERE task_id = ?1")?
-        .execute([task_id])?;
+    // A task inserted just now has no actions yet, and `insert` set its
+    // `actions_at`: a first sync skips a lookup and a row rewrite per task.
+    if !fresh {
+        tx.prepare_cached("DELETE FROM task_actions WHERE task_id = ?1")?
+            .execute([task_id])?;
+    }
     let mut stmt = tx.prepare_cached(
         "INSERT INTO task_actions (task_id, ordinal, action_id, label, to_state, params)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -395,21 +410,45 @@ fn replace_actions(
             a.id,
             a.label,
             a.to_state.map(State::as_str),
-            serde_json::to_string(&a.params)?,
+            params_text.of(&a.params)?,
         ])?;
     }
-    tx.prepare_cached("UPDATE tasks SET actions_at = ?2 WHERE id = ?1")?
-        .execute(params![task_id, fetched_at])?;
+    if !fresh {
+        tx.prepare_cached("UPDATE tasks SET actions_at = ?2 WHERE id = ?1")?
+            .execute(params![task_id, fetched_at])?;
+    }
     Ok(())
 }
 
-pub(crate) fn stored_comments_text(conn: &Connection, task_id: i64) -> Result<String> {
-    let mut stmt =
-        conn.prepare_cached("SELECT text FROM comments WHERE task_id = ?1 ORDER BY id")?;
-    let texts = stmt
-        .query_map([task_id], |r| r.get::<_, String>(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(texts.join("\n"))
+/// The stored text of actions' parameter lists, printed once per upsert
+/// instead of once per task: a listing offers every task of a kind the
+/// same actions with the same parameters (an OMFLOW flow's form fields, a
+/// GEVER task type's transitions), and printing them for each of 100,000
+/// tasks was a few per cent of a first sync's merging.
+#[derive(Default)]
+struct ParamsText<'a> {
+    /// The lists printed most recently, oldest first.
+    known: Vec<(&'a [ParamSpec], String)>,
+}
+
+impl<'a> ParamsText<'a> {
+    /// Enough for the actions of every kind of task one listing holds.
+    const KEEP: usize = 32;
+
+    fn of(&mut self, params: &'a [ParamSpec]) -> Result<&str> {
+        let found = self.known.iter().position(|(known, _)| *known == params);
+        let at = match found {
+            Some(at) => at,
+            None => {
+                if self.known.len() == Self::KEEP {
+                    self.known.remove(0);
+                }
+                self.known.push((params, serde_json::to_string(params)?));
+                self.known.len() - 1
+            }
+        };
+        Ok(&self.known[at].1)
+    }
 }
 
 /// The column list [`from_row`] reads, over `tasks t`.
@@ -808,4 +847,102 @@ pub fn vanish(tx: &Transaction<'_>, id: i64) -> Result<()> {
         delete(tx, id)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{NewAccount, ParamKind};
+    use crate::replica::{Replica, accounts};
+
+    fn action(id: &str, params: &[&str]) -> Action {
+        Action {
+            id: id.into(),
+            label: id.to_uppercase(),
+            to_state: Some(State::Closed),
+            params: params
+                .iter()
+                .map(|name| ParamSpec {
+                    name: (*name).into(),
+                    label: String::new(),
+                    kind: ParamKind::Text,
+                    required: true,
+                    sets: None,
+                    wire_type: None,
+                })
+                .collect(),
+        }
+    }
+
+    fn offered(r: &Replica, account: i64, key: &str) -> (Vec<Action>, Option<String>) {
+        let id = id_by_key(r.conn(), account, key).unwrap().unwrap();
+        offered_actions(r.conn(), id).unwrap()
+    }
+
+    #[test]
+    fn actions_are_stored_with_their_fetch_time_on_insert_and_replaced_on_update() {
+        let mut r = Replica::open_in_memory().unwrap();
+        let account = r
+            .write(|tx| accounts::add(tx, &NewAccount::new("a", AccountKind::Local).user("me")))
+            .unwrap()
+            .id;
+        let mut with = TaskRecord::new("t1", "with actions", State::Open);
+        with.actions = Some(vec![action("close", &["text"]), action("skip", &[])]);
+        // A second task offered the same parameters (printed once).
+        let mut same = TaskRecord::new("t2", "same actions", State::Open);
+        same.actions = with.actions.clone();
+        let without = TaskRecord::new("t3", "never fetched", State::Open);
+        let first = crate::time::parse_ts("2026-11-24T08:00:00Z").unwrap();
+        r.write(|tx| {
+            upsert(
+                tx,
+                account,
+                &[with.clone(), same.clone(), without.clone()],
+                first,
+            )
+        })
+        .unwrap();
+
+        let (actions, fetched) = offered(&r, account, "t1");
+        assert_eq!(actions, with.actions.clone().unwrap());
+        assert_eq!(fetched.as_deref(), Some("2026-11-24T08:00:00Z"));
+        assert_eq!(offered(&r, account, "t2").0, actions);
+        assert_eq!(offered(&r, account, "t3"), (Vec::new(), None));
+
+        // The next listing offers one action less: replaced, not added to.
+        with.actions = Some(vec![action("skip", &[])]);
+        let later = crate::time::parse_ts("2026-11-24T09:00:00Z").unwrap();
+        r.write(|tx| upsert(tx, account, &[with.clone(), without], later))
+            .unwrap();
+        let (actions, fetched) = offered(&r, account, "t1");
+        assert_eq!(actions, with.actions.unwrap());
+        assert_eq!(fetched.as_deref(), Some("2026-11-24T09:00:00Z"));
+        assert_eq!(offered(&r, account, "t3"), (Vec::new(), None));
+    }
+
+    #[test]
+    fn params_text_prints_each_list_once_and_keeps_a_bounded_number() {
+        let lists: Vec<Action> = (0..ParamsText::KEEP + 5)
+            .map(|i| action("a", &[&format!("p{i}")]))
+            .collect();
+        let mut texts = ParamsText::default();
+        for a in &lists {
+            let text = texts.of(&a.params).unwrap().to_string();
+            assert_eq!(text, serde_json::to_string(&a.params).unwrap());
+        }
+        assert_eq!(texts.known.len(), ParamsText::KEEP);
+        // The oldest were let go, the newest are kept.
+        assert!(
+            texts
+                .known
+                .iter()
+                .all(|(p, _)| *p != lists[0].params.as_slice())
+        );
+        let last = &lists[lists.len() - 1].params;
+        assert_eq!(
+            texts.of(last).unwrap(),
+            serde_json::to_string(last).unwrap()
+        );
+        assert_eq!(texts.known.len(), ParamsText::KEEP);
+    }
 }
