@@ -752,3 +752,114 @@ fn a_task_the_replica_refuses_late_in_a_long_listing_fails_the_run_and_keeps_who
     let report = full_pull(&mut device, &local, &heard).unwrap();
     assert_eq!(device.tasks().len(), report.pulled, "{report:?}");
 }
+
+/// Fetches slowed down and counted, to see how many run at once; from the
+/// `offline_after`-th on, the network is gone.
+struct SlowFetches<'a> {
+    inner: &'a dyn Remote,
+    in_flight: std::sync::atomic::AtomicUsize,
+    most: std::sync::atomic::AtomicUsize,
+    calls: std::sync::atomic::AtomicUsize,
+    offline_after: usize,
+}
+
+impl<'a> SlowFetches<'a> {
+    fn new(inner: &'a dyn Remote, offline_after: usize) -> Self {
+        SlowFetches {
+            inner,
+            in_flight: Default::default(),
+            most: Default::default(),
+            calls: Default::default(),
+            offline_after,
+        }
+    }
+}
+
+impl Remote for SlowFetches<'_> {
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
+    }
+    fn list_page<'a>(
+        &'a self,
+        mode: &'a ListMode,
+        cursor: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<ListPage, RemoteError>> {
+        self.inner.list_page(mode, cursor)
+    }
+    fn fetch<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<TaskRecord>, RemoteError>> {
+        use std::sync::atomic::Ordering::SeqCst;
+        Box::pin(async move {
+            if self.calls.fetch_add(1, SeqCst) >= self.offline_after {
+                return Err(RemoteError::new(
+                    tasklane_core::remote::RemoteErrorKind::Offline,
+                    "connection refused",
+                ));
+            }
+            let now = self.in_flight.fetch_add(1, SeqCst) + 1;
+            self.most.fetch_max(now, SeqCst);
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            let answer = self.inner.fetch(key).await;
+            self.in_flight.fetch_sub(1, SeqCst);
+            answer
+        })
+    }
+    fn execute<'a>(
+        &'a self,
+        op: &'a Op,
+        task: Option<&'a TaskRecord>,
+    ) -> BoxFuture<'a, Result<Outcome, RemoteError>> {
+        self.inner.execute(op, task)
+    }
+    fn applied<'a>(
+        &'a self,
+        op: &'a Op,
+        task: Option<&'a TaskRecord>,
+    ) -> BoxFuture<'a, Result<Applied, RemoteError>> {
+        self.inner.applied(op, task)
+    }
+}
+
+#[test]
+fn details_of_listed_tasks_are_fetched_several_at_a_time_and_kept_when_the_network_goes() {
+    let server = Background::start(demo_engine(), ServerConfig::default()).unwrap();
+    let url = format!("{}/gever", server.url());
+    let gever = || {
+        support::client_with(
+            AccountKind::Gever,
+            &url,
+            "hans.muster",
+            demo::PASSWORD,
+            serde_json::json!({}),
+        )
+    };
+    let needing = |device: &Device| {
+        tasks::needing_details(device.replica.conn(), device.account.id, 1_000).unwrap()
+    };
+
+    // GEVER's listing carries no actions: a first sync fetches each open
+    // task's details, several at once.
+    let remote = gever();
+    let slow = SlowFetches::new(remote.as_ref(), usize::MAX);
+    let mut device = Device::new(AccountKind::Gever, &url, "hans.muster");
+    let report = device.sync(&slow, &Recording::default());
+    let most = slow.most.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(report.refreshed >= 3, "{report:?}");
+    assert!(
+        (2..=tasklane_core::sync::Options::default().concurrency).contains(&most),
+        "{most} fetches at once"
+    );
+    assert!(needing(&device).is_empty(), "{:?}", needing(&device));
+
+    // The network goes after two fetches: those two are kept, the rest
+    // waits for the next run, which fetches it.
+    let remote = gever();
+    let cut = SlowFetches::new(remote.as_ref(), 2);
+    let mut device = Device::new(AccountKind::Gever, &url, "hans.muster");
+    let report = device.sync(&cut, &Recording::default());
+    assert_eq!(report.refreshed, 2, "{report:?}");
+    let left = needing(&device).len();
+    assert!(left >= 1, "nothing left to fetch");
+    let report = device.sync(remote.as_ref(), &Recording::default());
+    assert_eq!(report.refreshed, left, "{report:?}");
+    assert!(needing(&device).is_empty());
+}

@@ -52,6 +52,10 @@ pub use notify::{Notification, Notifier};
 /// Listed tasks merged into the replica per transaction.
 const MERGE_BATCH: usize = 2_000;
 
+/// Tasks whose fetched details are stored in one transaction (and between
+/// two progress reports) while refreshing.
+const REFRESH_CHUNK: usize = 25;
+
 /// How a sync run behaves.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -67,8 +71,8 @@ pub struct Options {
     /// At most this many ops go out together (one per task; see
     /// `Run::replay`).
     pub batch: usize,
-    /// Requests in flight at once while replaying — what a browser allows
-    /// itself against one server.
+    /// Requests in flight at once while replaying and refreshing — what a
+    /// browser allows itself against one server.
     pub concurrency: usize,
 }
 
@@ -244,7 +248,8 @@ impl Run<'_> {
         }
         self.report.notifications = notifications.len();
         self.replay(options).await?;
-        self.refresh(options.details_per_run).await?;
+        self.refresh(options.details_per_run, options.concurrency)
+            .await?;
         self.report.in_doubt = outbox::in_doubt(self.replica.conn(), self.account.id)?.len();
         Ok(())
     }
@@ -508,29 +513,46 @@ impl Run<'_> {
     /// can act on them — offline too. A task that cannot be fetched now is
     /// tried again next run; losing the connection ends the refresh, not
     /// the run (the pull and the replay are done).
-    async fn refresh(&mut self, limit: usize) -> Result<(), SyncError> {
+    ///
+    /// The tasks are fetched `concurrency` at a time, like replayed ops,
+    /// and stored [`REFRESH_CHUNK`] to a transaction: one at a time, with a
+    /// commit each, the details of 100 changed tasks took longer than
+    /// listing the changes.
+    async fn refresh(&mut self, limit: usize, concurrency: usize) -> Result<(), SyncError> {
         let keys = tasks::needing_details(self.replica.conn(), self.account.id, limit)?;
-        for (done, key) in keys.iter().enumerate() {
+        let remote = self.remote;
+        let account_id = self.account.id;
+        for (at, chunk) in keys.chunks(REFRESH_CHUNK).enumerate() {
             (self.progress)(Event::Refreshing {
                 account: self.account.name.clone(),
-                done,
+                done: at * REFRESH_CHUNK,
                 of: keys.len(),
             });
-            match self.remote.fetch(key).await {
-                Ok(Some(record)) => {
-                    let account_id = self.account.id;
-                    self.replica.write(|tx| {
-                        tasks::upsert(tx, account_id, std::slice::from_ref(&record), now())
-                    })?;
-                    self.report.refreshed += 1;
+            let answers = concurrently(concurrency, chunk, |key| remote.fetch(key)).await;
+            let mut fetched = Vec::new();
+            let mut unreachable = false;
+            for answer in answers {
+                match answer {
+                    Ok(Some(record)) => fetched.push(record),
+                    // Gone from the user's view: the next full pull says so.
+                    Ok(None) => {}
+                    Err(e)
+                        if matches!(e.kind, RemoteErrorKind::Offline | RemoteErrorKind::Auth) =>
+                    {
+                        unreachable = true;
+                    }
+                    // Tried again next run.
+                    Err(_) => {}
                 }
-                // Gone from the user's view: the next full pull says so.
-                Ok(None) => {}
-                Err(e) if matches!(e.kind, RemoteErrorKind::Offline | RemoteErrorKind::Auth) => {
-                    break;
-                }
-                // Tried again next run.
-                Err(_) => {}
+            }
+            // What arrived before the connection went is kept.
+            if !fetched.is_empty() {
+                self.replica
+                    .write(|tx| tasks::upsert(tx, account_id, &fetched, now()))?;
+                self.report.refreshed += fetched.len();
+            }
+            if unreachable {
+                break;
             }
         }
         Ok(())
