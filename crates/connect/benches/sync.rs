@@ -10,6 +10,8 @@
 //!   nothing changed;
 //! - **incremental sync** (GEVER) after 100 (and 1,000) of the N tasks
 //!   changed, against the same sync with nothing changed;
+//! - **details of 100 changed tasks** (GEVER), fetched by a sync as it
+//!   does, against fetching them one at a time;
 //! - **replay** of queued comments, through GEVER over loopback and to the
 //!   embedded engine in-process, as ops per second.
 //!
@@ -18,8 +20,8 @@
 //! Hitachi work items ready in tanaka's lane. `TASKLANE_BENCH_TASKS` sets
 //! N (default 100,000) and
 //! `TASKLANE_BENCH_OPS` the ops replayed (default 10,000). Details are not
-//! fetched in the timed runs (`details_per_run = 0`): they are the refresh
-//! step's, spread over later runs. Prints a table and writes
+//! fetched in the other timed runs (`details_per_run = 0`): they are the
+//! refresh step's, spread over later runs. Prints a table and writes
 //! `target/bench-summary/sync.json`. Under `cargo test` it runs once on a
 //! small data set, as a smoke test.
 
@@ -292,6 +294,15 @@ fn sync_once(replica: &mut Replica, account: &Account, remote: &dyn Remote) -> (
         details_per_run: 0,
         ..Options::default()
     };
+    sync_with(replica, account, remote, &options)
+}
+
+fn sync_with(
+    replica: &mut Replica,
+    account: &Account,
+    remote: &dyn Remote,
+    options: &Options,
+) -> (Duration, Report) {
     let started = Instant::now();
     let report = runtime()
         .block_on(sync::sync_account(
@@ -300,10 +311,31 @@ fn sync_once(replica: &mut Replica, account: &Account, remote: &dyn Remote) -> (
             remote,
             &Recording::default(),
             &|_| {},
-            &options,
+            options,
         ))
         .unwrap();
     (started.elapsed(), report)
+}
+
+/// The details of 100 changed tasks fetched by a sync (whose pull finds
+/// nothing new by then), `concurrency` at a time.
+fn refresh_details(
+    engine: &Engine,
+    replica: &mut Replica,
+    account: &Account,
+    remote: &dyn Remote,
+    concurrency: usize,
+) -> Duration {
+    change(engine, 100);
+    sync_once(replica, account, remote);
+    let options = Options {
+        details_per_run: 100,
+        concurrency,
+        ..Options::default()
+    };
+    let (took, report) = sync_with(replica, account, remote, &options);
+    assert_eq!(report.refreshed, 100, "{report:?}");
+    took
 }
 
 /// The same listing pages the dialect's client asks for (`pages` of
@@ -532,6 +564,17 @@ fn main() {
     let (thousand, r1000) = sync_once(&mut replica, &account, remote.as_ref());
     assert!(r1000.updated >= thousand_k, "{r1000:?}");
 
+    // The details of 100 changed tasks, one at a time (the baseline) and
+    // as a sync fetches them.
+    let details_serial = refresh_details(&engine, &mut replica, &account, remote.as_ref(), 1);
+    let details = refresh_details(
+        &engine,
+        &mut replica,
+        &account,
+        remote.as_ref(),
+        Options::default().concurrency,
+    );
+
     // Replay over GEVER (HTTP) ...
     queue_comments(&mut replica, &account, ops);
     let (over_http, replayed) = sync_once(&mut replica, &account, remote.as_ref());
@@ -554,6 +597,8 @@ fn main() {
         "incremental_100_changed_ms": secs(hundred) * 1e3,
         "incremental_1000_changed_ms": secs(thousand) * 1e3,
         "incremental_1000_changes": thousand_k,
+        "details_100_one_at_a_time_ms": secs(details_serial) * 1e3,
+        "details_100_ms": secs(details) * 1e3,
         "replay_gever_ops_per_s": ops as f64 / secs(over_http),
         "replay_in_process_ops_per_s": ops as f64 / secs(in_process),
     });
