@@ -505,13 +505,19 @@ fn an_expired_gever_token_mid_sync_is_renewed_through_login_and_nothing_is_sent_
 }
 
 /// Passes everything through to the engine, counting the fetches of each
-/// task; with `broken_page` set, that listing page (counted from 1) comes
-/// back with a task the replica must refuse.
+/// task and the most in flight at once; with `broken_page` set, that
+/// listing page (counted from 1) comes back with a task the replica must
+/// refuse; with `fetch_delay`, each fetch first waits that long; from the
+/// `offline_after`-th fetch on, the network is gone.
 struct Observed<'a> {
     inner: &'a dyn Remote,
     fetched: std::sync::Mutex<std::collections::HashMap<String, usize>>,
     broken_page: Option<usize>,
     listed: std::sync::atomic::AtomicUsize,
+    fetch_delay: Duration,
+    offline_after: usize,
+    in_flight: std::sync::atomic::AtomicUsize,
+    most_in_flight: std::sync::atomic::AtomicUsize,
 }
 
 impl<'a> Observed<'a> {
@@ -521,6 +527,10 @@ impl<'a> Observed<'a> {
             fetched: Default::default(),
             broken_page: None,
             listed: Default::default(),
+            fetch_delay: Duration::ZERO,
+            offline_after: usize::MAX,
+            in_flight: Default::default(),
+            most_in_flight: Default::default(),
         }
     }
 }
@@ -548,8 +558,28 @@ impl Remote for Observed<'_> {
         })
     }
     fn fetch<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<TaskRecord>, RemoteError>> {
-        *self.fetched.lock().unwrap().entry(key.into()).or_default() += 1;
-        self.inner.fetch(key)
+        use std::sync::atomic::Ordering::SeqCst;
+        let calls = {
+            let mut fetched = self.fetched.lock().unwrap();
+            *fetched.entry(key.into()).or_default() += 1;
+            fetched.values().sum::<usize>()
+        };
+        Box::pin(async move {
+            if calls > self.offline_after {
+                return Err(RemoteError::new(
+                    tasklane_core::remote::RemoteErrorKind::Offline,
+                    "connection refused",
+                ));
+            }
+            let now = self.in_flight.fetch_add(1, SeqCst) + 1;
+            self.most_in_flight.fetch_max(now, SeqCst);
+            if !self.fetch_delay.is_zero() {
+                tokio::time::sleep(self.fetch_delay).await;
+            }
+            let answer = self.inner.fetch(key).await;
+            self.in_flight.fetch_sub(1, SeqCst);
+            answer
+        })
     }
     fn execute<'a>(
         &'a self,
@@ -753,72 +783,6 @@ fn a_task_the_replica_refuses_late_in_a_long_listing_fails_the_run_and_keeps_who
     assert_eq!(device.tasks().len(), report.pulled, "{report:?}");
 }
 
-/// Fetches slowed down and counted, to see how many run at once; from the
-/// `offline_after`-th on, the network is gone.
-struct SlowFetches<'a> {
-    inner: &'a dyn Remote,
-    in_flight: std::sync::atomic::AtomicUsize,
-    most: std::sync::atomic::AtomicUsize,
-    calls: std::sync::atomic::AtomicUsize,
-    offline_after: usize,
-}
-
-impl<'a> SlowFetches<'a> {
-    fn new(inner: &'a dyn Remote, offline_after: usize) -> Self {
-        SlowFetches {
-            inner,
-            in_flight: Default::default(),
-            most: Default::default(),
-            calls: Default::default(),
-            offline_after,
-        }
-    }
-}
-
-impl Remote for SlowFetches<'_> {
-    fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
-    }
-    fn list_page<'a>(
-        &'a self,
-        mode: &'a ListMode,
-        cursor: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<ListPage, RemoteError>> {
-        self.inner.list_page(mode, cursor)
-    }
-    fn fetch<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<TaskRecord>, RemoteError>> {
-        use std::sync::atomic::Ordering::SeqCst;
-        Box::pin(async move {
-            if self.calls.fetch_add(1, SeqCst) >= self.offline_after {
-                return Err(RemoteError::new(
-                    tasklane_core::remote::RemoteErrorKind::Offline,
-                    "connection refused",
-                ));
-            }
-            let now = self.in_flight.fetch_add(1, SeqCst) + 1;
-            self.most.fetch_max(now, SeqCst);
-            tokio::time::sleep(Duration::from_millis(30)).await;
-            let answer = self.inner.fetch(key).await;
-            self.in_flight.fetch_sub(1, SeqCst);
-            answer
-        })
-    }
-    fn execute<'a>(
-        &'a self,
-        op: &'a Op,
-        task: Option<&'a TaskRecord>,
-    ) -> BoxFuture<'a, Result<Outcome, RemoteError>> {
-        self.inner.execute(op, task)
-    }
-    fn applied<'a>(
-        &'a self,
-        op: &'a Op,
-        task: Option<&'a TaskRecord>,
-    ) -> BoxFuture<'a, Result<Applied, RemoteError>> {
-        self.inner.applied(op, task)
-    }
-}
-
 #[test]
 fn details_of_listed_tasks_are_fetched_several_at_a_time_and_kept_when_the_network_goes() {
     let server = Background::start(demo_engine(), ServerConfig::default()).unwrap();
@@ -839,10 +803,15 @@ fn details_of_listed_tasks_are_fetched_several_at_a_time_and_kept_when_the_netwo
     // GEVER's listing carries no actions: a first sync fetches each open
     // task's details, several at once.
     let remote = gever();
-    let slow = SlowFetches::new(remote.as_ref(), usize::MAX);
+    let slow = Observed {
+        fetch_delay: Duration::from_millis(30),
+        ..Observed::new(remote.as_ref())
+    };
     let mut device = Device::new(AccountKind::Gever, &url, "hans.muster");
     let report = device.sync(&slow, &Recording::default());
-    let most = slow.most.load(std::sync::atomic::Ordering::SeqCst);
+    let most = slow
+        .most_in_flight
+        .load(std::sync::atomic::Ordering::SeqCst);
     assert!(report.refreshed >= 3, "{report:?}");
     assert!(
         (2..=tasklane_core::sync::Options::default().concurrency).contains(&most),
@@ -853,7 +822,10 @@ fn details_of_listed_tasks_are_fetched_several_at_a_time_and_kept_when_the_netwo
     // The network goes after two fetches: those two are kept, the rest
     // waits for the next run, which fetches it.
     let remote = gever();
-    let cut = SlowFetches::new(remote.as_ref(), 2);
+    let cut = Observed {
+        offline_after: 2,
+        ..Observed::new(remote.as_ref())
+    };
     let mut device = Device::new(AccountKind::Gever, &url, "hans.muster");
     let report = device.sync(&cut, &Recording::default());
     assert_eq!(report.refreshed, 2, "{report:?}");

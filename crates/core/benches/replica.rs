@@ -95,7 +95,7 @@ fn bare_insert(path: &Path, records: &[TaskRecord]) {
                 r.created.map(tasklane_core::time::format_ts),
                 r.modified.map(tasklane_core::time::format_ts),
                 r.process,
-                r.payload.to_string(),
+                r.payload.as_str(),
             ])
             .expect("insert");
         }
@@ -140,7 +140,7 @@ fn bare_insert_replica_schema(path: &Path, records: &[TaskRecord]) {
                     r.modified.map(tasklane_core::time::format_ts),
                     r.process,
                 ])?;
-                body.execute(params![tx.last_insert_rowid(), r.description, r.payload.to_string()])?;
+                body.execute(params![tx.last_insert_rowid(), r.description, r.payload.as_str()])?;
             }
             Ok(())
         })
