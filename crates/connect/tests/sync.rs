@@ -738,6 +738,17 @@ fn a_listing_longer_than_a_merge_batch_is_merged_whole_while_it_downloads() {
         })
         .unwrap();
     assert_eq!(hits.len(), 1, "{hits:?}");
+    // Every task has exactly one entry in the search index, none waits.
+    let entries: i64 = device
+        .replica
+        .conn()
+        .query_row("SELECT count(*) FROM task_search_docsize", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(entries, stored.len() as i64);
+    assert_eq!(
+        tasklane_core::replica::search::backlog(device.replica.conn()).unwrap(),
+        0
+    );
     // The first sync loaded without the inbox's indexes; they are back.
     assert_eq!(inbox_indexes(&device), 4);
     let waiting: i64 = device

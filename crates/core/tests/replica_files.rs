@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use tasklane_core::model::{AccountKind, NewAccount, State, TaskRecord};
 use tasklane_core::replica::{self, APPLICATION_ID, LATEST_VERSION};
 use tasklane_core::{Error, ErrorKind, Query, Replica};
@@ -205,6 +205,17 @@ fn task_indexes(conn: &Connection) -> Vec<String> {
     .unwrap()
 }
 
+/// FTS5's `automerge` setting of the search index, if ever set.
+fn automerge(conn: &Connection) -> Option<i64> {
+    conn.query_row(
+        "SELECT v FROM task_search_config WHERE k = 'automerge'",
+        [],
+        |r| r.get(0),
+    )
+    .optional()
+    .unwrap()
+}
+
 #[test]
 fn a_first_sync_killed_with_the_inbox_indexes_set_aside_gets_them_back_on_opening() {
     let dir = tempfile::tempdir().unwrap();
@@ -218,14 +229,17 @@ fn a_first_sync_killed_with_the_inbox_indexes_set_aside_gets_them_back_on_openin
         replica::tasks::upsert(tx, a.id, &records, tasklane_core::time::now())
     })
     .unwrap();
-    // The process dies here: nothing restores the indexes.
+    // The process dies here: nothing restores the indexes, nor the search
+    // index's merging.
     drop(r);
     let plain = Connection::open(&path).unwrap();
     assert!(task_indexes(&plain).is_empty());
+    assert_eq!(automerge(&plain), Some(0));
     drop(plain);
 
     let r = Replica::open(&path).unwrap();
     assert_eq!(task_indexes(r.conn()), before);
+    assert_eq!(automerge(r.conn()), Some(4));
     let waiting: i64 = r
         .conn()
         .query_row("SELECT count(*) FROM deferred_indexes", [], |r| r.get(0))

@@ -16,14 +16,21 @@
 //! The unique `(account, remote key)` index stays: every merged task is
 //! looked up by it.
 //!
+//! The search index is treated alike: a load writes one FTS5 segment per
+//! transaction, and FTS5's merging them step by step as they come rewrote
+//! them two or three times over. It is paused for the length of the load,
+//! and the load ends with one `optimize` (`sync::merge`).
+//!
 //! The indexes' SQL is kept in `deferred_indexes`, in the transaction that
-//! drops them, so a load that never finishes (the process killed) loses
-//! nothing: opening the replica rebuilds them ([`recover`]). Setting aside
-//! and rebuilding are both idempotent, so two first syncs loading at once,
-//! or another process opening the replica meanwhile, cost time at worst.
+//! drops them (and pauses merging), so a load that never finishes (the
+//! process killed) loses nothing: opening the replica rebuilds them and
+//! resumes merging ([`recover`]). Setting aside and rebuilding are both
+//! idempotent, so two first syncs loading at once, or another process
+//! opening the replica meanwhile, cost time at worst.
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
+use super::search;
 use crate::error::{Error, Result};
 
 /// The indexes a load sets aside: the inbox's, and the subtasks'.
@@ -69,10 +76,12 @@ pub fn defer_indexes(tx: &Transaction<'_>) -> Result<bool> {
         // `name` is one of our constants, never outside text.
         tx.execute_batch(&format!("DROP INDEX {name}"))?;
     }
+    search::pause_merging(tx)?;
     Ok(true)
 }
 
-/// Builds every index set aside again; returns how many.
+/// Builds every index set aside again (and resumes the search index's
+/// merging); returns how many.
 pub fn restore_indexes(tx: &Transaction<'_>) -> Result<usize> {
     let deferred: Vec<(String, String)> = tx
         .prepare("SELECT name, sql FROM deferred_indexes ORDER BY name")?
@@ -89,6 +98,9 @@ pub fn restore_indexes(tx: &Transaction<'_>) -> Result<usize> {
             )));
         }
         tx.execute(sql, [])?;
+    }
+    if !deferred.is_empty() {
+        search::resume_merging(tx)?;
     }
     tx.execute("DELETE FROM deferred_indexes", [])?;
     Ok(deferred.len())
@@ -144,6 +156,20 @@ mod tests {
             .unwrap()
     }
 
+    /// The search index's merge settings (None: FTS5's default, never set).
+    fn merging(replica: &Replica) -> (Option<i64>, Option<i64>) {
+        let get = |k: &str| {
+            replica
+                .conn()
+                .query_row("SELECT v FROM task_search_config WHERE k = ?1", [k], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .unwrap()
+        };
+        (get("automerge"), get("crisismerge"))
+    }
+
     fn with_tasks(n: usize) -> Replica {
         let mut replica = Replica::open_in_memory().unwrap();
         replica
@@ -165,15 +191,19 @@ mod tests {
         let mut replica = with_tasks(50);
         let before = indexes(&replica);
         assert_eq!(before.len(), 4, "{before:?}");
+        assert_eq!(merging(&replica), (None, None));
         assert!(replica.write(defer_indexes).unwrap());
         assert!(indexes(&replica).is_empty(), "{:?}", indexes(&replica));
         assert_eq!(waiting(&replica), 4);
+        // The search index stops merging segments meanwhile.
+        assert_eq!(merging(&replica), (Some(0), Some(64)));
         // A second load starting alongside finds them set aside already.
         assert!(replica.write(defer_indexes).unwrap());
         assert_eq!(waiting(&replica), 4);
         assert_eq!(replica.write(restore_indexes).unwrap(), 4);
         assert_eq!(indexes(&replica), before);
         assert_eq!(waiting(&replica), 0);
+        assert_eq!(merging(&replica), (Some(4), Some(16)));
         assert_eq!(replica.write(restore_indexes).unwrap(), 0);
     }
 
@@ -183,6 +213,7 @@ mod tests {
         assert!(!replica.write(defer_indexes).unwrap());
         assert_eq!(indexes(&replica).len(), 4);
         assert_eq!(waiting(&replica), 0);
+        assert_eq!(merging(&replica), (None, None));
     }
 
     #[test]

@@ -19,6 +19,8 @@
 //! `search_backlog`, and [`catch_up`] indexes them in large batches right
 //! after. Until then those tasks are searched by scanning their text, so a
 //! search is complete at every moment; only its speed depends on catch-up.
+//! A pull's merge thread, which catches up in each of its transactions,
+//! indexes the new tasks it inserts at once instead ([`index_new`]).
 
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::Value;
@@ -68,6 +70,51 @@ pub(crate) fn enqueue(tx: &Transaction<'_>, id: i64, fresh: bool) -> Result<()> 
     Ok(())
 }
 
+/// A task just inserted without comments, with the text [`catch_up`]
+/// would read back for it.
+#[derive(Debug)]
+pub struct NewEntry {
+    id: i64,
+    title: String,
+    description: String,
+}
+
+impl NewEntry {
+    pub(crate) fn new(id: i64, title: &str, description: &str) -> Self {
+        NewEntry {
+            id,
+            title: title.to_string(),
+            description: description.to_string(),
+        }
+    }
+}
+
+/// Indexes tasks just inserted, from their text at hand. Call it after the
+/// transaction's other writes, as [`catch_up`] is: every statement that
+/// writes another table while the index holds pending terms makes FTS5
+/// flush them as a segment of their own (a statement savepoint), and
+/// interleaved with the ingest's inserts that is a segment per task.
+pub(crate) fn index_new(tx: &Transaction<'_>, entries: &[NewEntry]) -> Result<()> {
+    for e in entries {
+        insert_entry(tx, e.id, &e.title, &e.description, "")?;
+    }
+    Ok(())
+}
+
+fn insert_entry(
+    tx: &Transaction<'_>,
+    id: i64,
+    title: &str,
+    description: &str,
+    comments: &str,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO task_search (rowid, title, description, comments) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![id, pad(title), pad(description), pad(comments)])?;
+    Ok(())
+}
+
 /// How many tasks wait to be indexed.
 pub fn backlog(conn: &Connection) -> Result<u64> {
     Ok(
@@ -93,9 +140,6 @@ pub fn catch_up(tx: &Transaction<'_>, limit: usize) -> Result<usize> {
          FROM tasks t LEFT JOIN task_bodies b ON b.task_id = t.id WHERE t.id = ?1",
     )?;
     let mut delete = tx.prepare_cached("DELETE FROM task_search WHERE rowid = ?1")?;
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO task_search (rowid, title, description, comments) VALUES (?1, ?2, ?3, ?4)",
-    )?;
     for &(id, fresh) in &batch {
         if !fresh {
             delete.execute([id])?;
@@ -104,7 +148,7 @@ pub fn catch_up(tx: &Transaction<'_>, limit: usize) -> Result<usize> {
             .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
         if let Some((title, description, comments)) = row {
-            insert.execute(params![id, pad(&title), pad(&description), pad(&comments)])?;
+            insert_entry(tx, id, &title, &description, &comments)?;
         }
     }
     let ids: Vec<i64> = batch.iter().map(|&(id, _)| id).collect();
@@ -123,6 +167,39 @@ pub(crate) fn optimize(tx: &Transaction<'_>) -> Result<()> {
         "INSERT INTO task_search (task_search) VALUES ('optimize')",
         [],
     )?;
+    Ok(())
+}
+
+/// FTS5's own merge settings (its defaults): after each new segment, merge
+/// levels holding `automerge` segments a step at a time, and at once any
+/// level reaching `crisismerge`.
+const AUTOMERGE: i64 = 4;
+const CRISISMERGE: i64 = 16;
+/// Segments a level may hold while merging is paused, before FTS5 merges
+/// anyway. A first sync writes one segment per transaction (17 for 100,000
+/// tasks through GEVER); a larger load merges some levels on the way.
+const CRISISMERGE_PAUSED: i64 = 64;
+
+/// Stops merging segments as they are written, for a load that writes one
+/// per transaction and ends with [`optimize`]. Merged step by step, those
+/// segments were rewritten two or three times over: a sixth of a first
+/// sync's merging. Stored in the index's config, in the caller's
+/// transaction, so it lasts until [`resume_merging`] — also across a crash
+/// (`replica::bulk` ties both to the indexes it sets aside).
+pub(crate) fn pause_merging(tx: &Transaction<'_>) -> Result<()> {
+    set_merging(tx, 0, CRISISMERGE_PAUSED)
+}
+
+/// FTS5's default merging again.
+pub(crate) fn resume_merging(tx: &Transaction<'_>) -> Result<()> {
+    set_merging(tx, AUTOMERGE, CRISISMERGE)
+}
+
+fn set_merging(tx: &Transaction<'_>, automerge: i64, crisismerge: i64) -> Result<()> {
+    let mut set =
+        tx.prepare_cached("INSERT INTO task_search (task_search, rank) VALUES (?1, ?2)")?;
+    set.execute(params!["automerge", automerge])?;
+    set.execute(params!["crisismerge", crisismerge])?;
     Ok(())
 }
 

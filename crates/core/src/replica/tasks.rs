@@ -104,6 +104,19 @@ pub enum PendingChange {
     Deleted { op_id: String },
 }
 
+/// How an ingest hands its tasks to the search index.
+#[derive(Debug)]
+pub enum Indexing<'a> {
+    /// Queued in the backlog, for a [`search::catch_up`] after the write.
+    Later,
+    /// New tasks without comments are collected with their text, for
+    /// [`search::index_new`] at the end of the same transaction; others are
+    /// queued. For a writer that catches up in the same transaction anyway
+    /// (a pull's merge thread): it then skips writing each id to the
+    /// backlog, reading the task's text back and deleting the id again.
+    Collect(&'a mut Vec<search::NewEntry>),
+}
+
 /// Writes server state for `records` of one account: new tasks are
 /// inserted, changed ones rewritten, unchanged ones (same digest) left
 /// alone. Comments, history and actions are replaced only when the record
@@ -115,6 +128,17 @@ pub fn upsert(
     account_id: i64,
     records: &[TaskRecord],
     now: Timestamp,
+) -> Result<IngestStats> {
+    upsert_indexing(tx, account_id, records, now, &mut Indexing::Later)
+}
+
+/// [`upsert`], with new tasks indexed for search as `indexing` says.
+pub fn upsert_indexing(
+    tx: &Transaction<'_>,
+    account_id: i64,
+    records: &[TaskRecord],
+    now: Timestamp,
+    indexing: &mut Indexing<'_>,
 ) -> Result<IngestStats> {
     let synced_at = format_ts(now);
     let mut stats = IngestStats::default();
@@ -135,10 +159,23 @@ pub fn upsert(
         let id = match existing {
             None => {
                 let id = insert(tx, account_id, record, payload, digest, &synced_at)?;
-                if let Some(comments) = &record.comments {
+                let comments = record.comments.as_deref().unwrap_or_default();
+                if !comments.is_empty() {
                     insert_comments(tx, id, comments)?;
                 }
-                search::enqueue(tx, id, true)?;
+                match indexing {
+                    // With comments the index wants them as stored (one
+                    // per remote id, in their order): read back by the
+                    // catch-up.
+                    Indexing::Collect(entries) if comments.is_empty() => {
+                        entries.push(search::NewEntry::new(
+                            id,
+                            &record.title,
+                            &record.description,
+                        ));
+                    }
+                    _ => search::enqueue(tx, id, true)?,
+                }
                 stats.inserted += 1;
                 id
             }
@@ -918,6 +955,67 @@ mod tests {
         assert_eq!(actions, with.actions.unwrap());
         assert_eq!(fetched.as_deref(), Some("2026-11-24T09:00:00Z"));
         assert_eq!(offered(&r, account, "t3"), (Vec::new(), None));
+    }
+
+    /// Every entry of the search index: term, task, column, offset.
+    fn index_entries(r: &Replica) -> Vec<(String, i64, String, i64)> {
+        r.conn()
+            .execute_batch(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.entries
+                 USING fts5vocab (main, task_search, instance)",
+            )
+            .unwrap();
+        r.conn()
+            .prepare("SELECT term, doc, col, offset FROM temp.entries ORDER BY 1, 2, 3, 4")
+            .unwrap()
+            .query_map([], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn new_tasks_collected_for_the_index_are_indexed_as_the_catch_up_would() {
+        // A quarter of the synthetic tasks carry comments; a duplicate
+        // comment id is stored once, and the catch-up reads it back so.
+        let mut records = crate::synthetic::tasks(200, 7);
+        let with_comments = records.iter().filter(|r| r.comments.is_some()).count();
+        assert!(with_comments > 10, "{with_comments}");
+        if let Some(comments) = records.iter_mut().find_map(|r| r.comments.as_mut()) {
+            let mut again = comments[0].clone();
+            again.text = "zweimal geschickt".into();
+            comments.push(again);
+        }
+        let load = |collect: bool| {
+            let mut r = Replica::open_in_memory().unwrap();
+            let waiting = r
+                .write(|tx| {
+                    let account = accounts::add(tx, &NewAccount::new("a", AccountKind::Local))?;
+                    let mut entries = Vec::new();
+                    let mut indexing = if collect {
+                        Indexing::Collect(&mut entries)
+                    } else {
+                        Indexing::Later
+                    };
+                    upsert_indexing(tx, account.id, &records, crate::time::now(), &mut indexing)?;
+                    search::index_new(tx, &entries)?;
+                    let waiting = search::backlog(tx)?;
+                    search::catch_up(tx, records.len())?;
+                    Ok(waiting)
+                })
+                .unwrap();
+            assert_eq!(search::backlog(r.conn()).unwrap(), 0);
+            (waiting, index_entries(&r))
+        };
+        let (queued, caught_up) = load(false);
+        let (collected_queued, collected) = load(true);
+        assert_eq!(queued, 200);
+        // Only the tasks with comments went through the backlog.
+        assert_eq!(collected_queued, with_comments as u64);
+        assert!(caught_up.len() > 5_000, "{}", caught_up.len());
+        assert_eq!(collected, caught_up);
     }
 
     #[test]

@@ -21,9 +21,11 @@
 //! While the server is the slower side, every batch commits on arrival.
 //!
 //! Each transaction also indexes its tasks for search, while the next pages
-//! download, instead of leaving all of them to the catch-up after the pull.
-//! And a first sync into an (almost) empty replica loads without the
-//! inbox's indexes and builds them once at the end (`replica::bulk`).
+//! download, instead of leaving all of them to the catch-up after the pull;
+//! after a long pull the thread merges the index's segments (a segment per
+//! transaction) into one. And a first sync into an (almost) empty replica
+//! loads without the inbox's indexes, and without merging those segments
+//! as they come, and builds the indexes once at the end (`replica::bulk`).
 //!
 //! A run that stops (a crash, a dropped future, an error on either side)
 //! leaves whole transactions merged and the rest to the next listing; the
@@ -36,7 +38,8 @@ use super::notify::Seen;
 use super::{SyncError, merge_page};
 use crate::error::Error;
 use crate::model::{Account, TaskRecord};
-use crate::replica::{Replica, bulk, search, tasks::IngestStats};
+use crate::replica::tasks::{Indexing, IngestStats};
+use crate::replica::{Replica, SEARCH_BATCH, bulk, search};
 use crate::time::now;
 
 /// Batches waiting for the merge thread at most.
@@ -52,8 +55,6 @@ const TX_TASKS: usize = 10_000;
 pub(super) struct Merged {
     pub stats: IngestStats,
     pub seen: Vec<Seen>,
-    /// Tasks the merge thread also indexed for search.
-    pub indexed: usize,
 }
 
 impl Merged {
@@ -68,7 +69,6 @@ impl Merged {
     /// whole share).
     fn join(&mut self, other: Merged) {
         self.add(other.stats, other.seen);
-        self.indexed += other.indexed;
     }
 }
 
@@ -169,7 +169,8 @@ impl MergeThread {
 
 /// The merge thread. A first sync loads without the inbox's indexes while
 /// the replica is nearly empty (replica/bulk.rs); they are built again
-/// however the load ends, before the thread reports.
+/// however the load ends, before the thread reports. After a long pull the
+/// search index's segments become one, as after a long catch-up.
 fn merge_all(
     mut writer: Replica,
     account: &Account,
@@ -177,14 +178,21 @@ fn merge_all(
     notifying: bool,
 ) -> Result<Merged, Error> {
     let deferred = !notifying && writer.write(bulk::defer_indexes)?;
-    let merged = merge_batches(&mut writer, account, batches, notifying);
-    if !deferred {
-        return merged;
+    let mut merged = merge_batches(&mut writer, account, batches, notifying);
+    if deferred {
+        let restored = writer.write(bulk::restore_indexes);
+        // A failed load's error comes first; its indexes then wait for the
+        // next opening of the replica.
+        merged = merged.and_then(|merged| restored.map(|_| merged));
     }
-    let restored = writer.write(bulk::restore_indexes);
-    // A failed load's error comes first; its indexes then wait for the
-    // next opening of the replica.
-    merged.and_then(|merged| restored.map(|_| merged))
+    let merged = merged?;
+    // Every task written has a new search entry, in a segment per
+    // transaction.
+    let written = merged.stats.inserted + merged.stats.updated;
+    if deferred || written >= SEARCH_BATCH as u64 {
+        writer.optimize_search()?;
+    }
+    Ok(merged)
 }
 
 /// Until the pull hangs up: one transaction for the batch waited for and
@@ -201,10 +209,13 @@ fn merge_batches(
         let at = now();
         let committed = writer.write(|tx| {
             let mut in_tx = Merged::default();
+            let mut new_entries = Vec::new();
             let mut tasks = 0;
             let mut batch = Some(first);
             while let Some(records) = batch.take() {
-                let (stats, seen) = merge_page(tx, account, &records, at, notifying)?;
+                let mut indexing = Indexing::Collect(&mut new_entries);
+                let (stats, seen) =
+                    merge_page(tx, account, &records, at, notifying, &mut indexing)?;
                 in_tx.add(stats, seen);
                 tasks += records.len();
                 // Only batches already waiting: never wait for the
@@ -213,9 +224,12 @@ fn merge_batches(
                     batch = batches.try_recv().ok();
                 }
             }
-            // As many as were merged: whatever else waits (an inline
-            // merge's) is left to the catch-up after the pull.
-            in_tx.indexed += search::catch_up(tx, tasks)?;
+            // New tasks from their records; changed ones (and new ones
+            // with comments) from the backlog, as many as were merged:
+            // whatever else waits (an inline merge's) is left to the
+            // catch-up after the pull.
+            search::index_new(tx, &new_entries)?;
+            search::catch_up(tx, tasks)?;
             Ok(in_tx)
         })?;
         merged.join(committed);
@@ -232,7 +246,8 @@ fn merge_batch(
     merged: &mut Merged,
 ) -> Result<(), Error> {
     let at = now();
-    let (stats, seen) = replica.write(|tx| merge_page(tx, account, batch, at, notifying))?;
+    let (stats, seen) =
+        replica.write(|tx| merge_page(tx, account, batch, at, notifying, &mut Indexing::Later))?;
     merged.add(stats, seen);
     Ok(())
 }

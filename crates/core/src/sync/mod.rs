@@ -43,7 +43,7 @@ use crate::error::Error;
 use crate::model::{Account, TaskRecord};
 use crate::outbox::{self, Op, OpKind};
 use crate::remote::{Applied, ListMode, Outcome, Remote, RemoteError, RemoteErrorKind};
-use crate::replica::{Replica, SEARCH_BATCH, sync_state, tasks};
+use crate::replica::{Replica, sync_state, tasks};
 use crate::time::{now, parse_ts};
 use merge::Merger;
 
@@ -487,13 +487,8 @@ impl Run<'_> {
         })?;
         self.report.gone = gone;
         self.report.removed = removed;
-        let indexed = self.replica.catch_up_search()?;
-        // The merge thread indexed what it merged, a segment per
-        // transaction; after a long pull those become one, as after a long
-        // catch-up.
-        if indexed < SEARCH_BATCH && merged.indexed >= SEARCH_BATCH {
-            self.replica.optimize_search()?;
-        }
+        // What the merge thread did not index (an inline merge's share).
+        self.replica.catch_up_search()?;
         if full {
             self.replica.refresh_statistics()?;
         }
@@ -779,10 +774,12 @@ fn merge_page(
     records: &[TaskRecord],
     at: Timestamp,
     notifying: bool,
+    indexing: &mut tasks::Indexing<'_>,
 ) -> crate::Result<(tasks::IngestStats, Vec<notify::Seen>)> {
     if !notifying {
         // A first sync announces nothing: skip the per-task lookups.
-        return Ok((tasks::upsert(tx, account.id, records, at)?, Vec::new()));
+        let stats = tasks::upsert_indexing(tx, account.id, records, at, indexing)?;
+        return Ok((stats, Vec::new()));
     }
     let mut before = Vec::with_capacity(records.len());
     {
@@ -796,7 +793,7 @@ fn merge_page(
             before.push(old);
         }
     }
-    let stats = tasks::upsert(tx, account.id, records, at)?;
+    let stats = tasks::upsert_indexing(tx, account.id, records, at, indexing)?;
     let mut seen = Vec::with_capacity(records.len());
     let mut acted = tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM outbox WHERE task_id = ?1)")?;
     for (r, old) in records.iter().zip(before) {
