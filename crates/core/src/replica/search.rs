@@ -71,7 +71,7 @@ pub(crate) fn enqueue(tx: &Transaction<'_>, id: i64, fresh: bool) -> Result<()> 
 }
 
 /// A task just inserted without comments, with the text [`catch_up`]
-/// would read back for it.
+/// would read back for it, padded as the index takes it.
 #[derive(Debug)]
 pub struct NewEntry {
     id: i64,
@@ -83,8 +83,8 @@ impl NewEntry {
     pub(crate) fn new(id: i64, title: &str, description: &str) -> Self {
         NewEntry {
             id,
-            title: title.to_string(),
-            description: description.to_string(),
+            title: pad(title),
+            description: pad(description),
         }
     }
 }
@@ -95,13 +95,15 @@ impl NewEntry {
 /// flush them as a segment of their own (a statement savepoint), and
 /// interleaved with the ingest's inserts that is a segment per task.
 pub(crate) fn index_new(tx: &Transaction<'_>, entries: &[NewEntry]) -> Result<()> {
+    let no_comments = pad("");
     for e in entries {
-        insert_entry(tx, e.id, &e.title, &e.description, "")?;
+        insert_padded(tx, e.id, &e.title, &e.description, &no_comments)?;
     }
     Ok(())
 }
 
-fn insert_entry(
+/// Writes a task's entry; each field is already [`pad`]ded.
+fn insert_padded(
     tx: &Transaction<'_>,
     id: i64,
     title: &str,
@@ -111,7 +113,7 @@ fn insert_entry(
     tx.prepare_cached(
         "INSERT INTO task_search (rowid, title, description, comments) VALUES (?1, ?2, ?3, ?4)",
     )?
-    .execute(params![id, pad(title), pad(description), pad(comments)])?;
+    .execute(params![id, title, description, comments])?;
     Ok(())
 }
 
@@ -148,7 +150,7 @@ pub fn catch_up(tx: &Transaction<'_>, limit: usize) -> Result<usize> {
             .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
         if let Some((title, description, comments)) = row {
-            insert_entry(tx, id, &title, &description, &comments)?;
+            insert_padded(tx, id, &pad(&title), &pad(&description), &pad(&comments))?;
         }
     }
     let ids: Vec<i64> = batch.iter().map(|&(id, _)| id).collect();
@@ -176,8 +178,9 @@ pub(crate) fn optimize(tx: &Transaction<'_>) -> Result<()> {
 const AUTOMERGE: i64 = 4;
 const CRISISMERGE: i64 = 16;
 /// Segments a level may hold while merging is paused, before FTS5 merges
-/// anyway. A first sync writes one segment per transaction (17 for 100,000
-/// tasks through GEVER); a larger load merges some levels on the way.
+/// anyway. A first sync writes one segment per transaction (between 12 and
+/// 50 for 100,000 tasks in the sync bench); a larger load merges some
+/// levels on the way.
 const CRISISMERGE_PAUSED: i64 = 64;
 
 /// Stops merging segments as they are written, for a load that writes one

@@ -64,12 +64,6 @@ impl Merged {
         self.stats.unchanged += stats.unchanged;
         self.seen.extend(seen);
     }
-
-    /// Adds another part of the same pull (a transaction, the thread's
-    /// whole share).
-    fn join(&mut self, other: Merged) {
-        self.add(other.stats, other.seen);
-    }
 }
 
 /// Where one pull's batches are merged.
@@ -146,7 +140,7 @@ impl<'a> Merger<'a> {
         if let Some(MergeThread { batches, result }) = self.thread {
             drop(batches);
             let threaded = outcome(result.await)?;
-            merged.join(threaded);
+            merged.add(threaded.stats, threaded.seen);
         }
         Ok(merged)
     }
@@ -232,7 +226,7 @@ fn merge_batches(
             search::catch_up(tx, tasks)?;
             Ok(in_tx)
         })?;
-        merged.join(committed);
+        merged.add(committed.stats, committed.seen);
     }
     Ok(merged)
 }
