@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod bulk;
+pub mod checkpoint;
 mod schema;
 pub mod search;
 pub mod sync_state;

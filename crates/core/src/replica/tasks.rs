@@ -830,11 +830,23 @@ pub fn adopt_placeholder(tx: &Transaction<'_>, placeholder: i64, key: &str) -> R
 /// gone (the user must see what became of their actions); the rest are
 /// deleted. Tasks created offline and not yet on the server are left alone.
 /// Returns (marked gone, deleted).
+///
+/// `seen` must all have been merged (each is a task of the account that
+/// the server knows). Then, when the account holds exactly as many such
+/// tasks as the listing named, the listing named them all and nothing
+/// left: the usual outcome, found by one count instead of reading every
+/// task's key (a tenth of a second at 100,000 tasks).
 pub fn reconcile_gone(
     tx: &Transaction<'_>,
     account_id: i64,
     seen: &std::collections::HashSet<String>,
 ) -> Result<(usize, usize)> {
+    let held: i64 = tx
+        .prepare_cached("SELECT count(*) FROM tasks WHERE account_id = ?1 AND local_op IS NULL")?
+        .query_row([account_id], |r| r.get(0))?;
+    if i64::try_from(seen.len()) == Ok(held) {
+        return Ok((0, 0));
+    }
     let mut stmt = tx.prepare(
         "SELECT t.id, t.remote_key, t.gone,
             EXISTS (SELECT 1 FROM outbox o WHERE o.task_id = t.id
@@ -1016,6 +1028,62 @@ mod tests {
         assert_eq!(collected_queued, with_comments as u64);
         assert!(caught_up.len() > 5_000, "{}", caught_up.len());
         assert_eq!(collected, caught_up);
+    }
+
+    #[test]
+    fn a_full_listing_removes_what_it_left_out_keeps_what_has_ops_and_skips_the_work_when_complete()
+    {
+        let mut r = Replica::open_in_memory().unwrap();
+        let account = r
+            .write(|tx| accounts::add(tx, &NewAccount::new("a", AccountKind::Local).user("me")))
+            .unwrap()
+            .id;
+        let records: Vec<TaskRecord> = (1..=4)
+            .map(|i| TaskRecord::new(format!("t{i}"), format!("task {i}"), State::Open))
+            .collect();
+        r.write(|tx| upsert(tx, account, &records, crate::time::now()))
+            .unwrap();
+        let id = |r: &Replica, key: &str| id_by_key(r.conn(), account, key).unwrap();
+        let t3 = id(&r, "t3").unwrap();
+        r.write(|tx| {
+            crate::outbox::queue(
+                tx,
+                account,
+                Some(t3),
+                crate::outbox::OpRequest::CommentAdd { text: "x".into() },
+                crate::time::now(),
+            )?;
+            // A task created offline, unknown to the server: never counted.
+            tx.execute(
+                "UPDATE tasks SET local_op = 'op' WHERE remote_key = 't4'",
+                [],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+        let seen = |keys: &[&str]| keys.iter().map(|k| (*k).to_string()).collect();
+
+        // Everything the server knows was listed: nothing to do.
+        let all = seen(&["t1", "t2", "t3"]);
+        assert_eq!(
+            r.write(|tx| reconcile_gone(tx, account, &all)).unwrap(),
+            (0, 0)
+        );
+        // t2 and t3 left the view: t3 has an op, so it stays, marked gone.
+        let some = seen(&["t1"]);
+        assert_eq!(
+            r.write(|tx| reconcile_gone(tx, account, &some)).unwrap(),
+            (1, 1)
+        );
+        assert_eq!(id(&r, "t2"), None);
+        assert!(row(r.conn(), t3).unwrap().gone);
+        assert!(id(&r, "t4").is_some());
+        // Listed again without t3, which is held and unseen: marked once.
+        assert_eq!(
+            r.write(|tx| reconcile_gone(tx, account, &some)).unwrap(),
+            (0, 0)
+        );
+        assert!(row(r.conn(), t3).unwrap().gone);
     }
 
     #[test]

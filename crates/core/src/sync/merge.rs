@@ -27,6 +27,9 @@
 //! loads without the inbox's indexes, and without merging those segments
 //! as they come, and builds the indexes once at the end (`replica::bulk`).
 //!
+//! The thread's commits do not wait for the disk: a second thread copies
+//! its log into the database file as it goes (`replica::checkpoint`).
+//!
 //! A run that stops (a crash, a dropped future, an error on either side)
 //! leaves whole transactions merged and the rest to the next listing; the
 //! watermark is only stored after the last one. An in-memory replica has
@@ -38,6 +41,7 @@ use super::notify::Seen;
 use super::{SyncError, merge_page};
 use crate::error::Error;
 use crate::model::{Account, TaskRecord};
+use crate::replica::checkpoint::Checkpointer;
 use crate::replica::tasks::{Indexing, IngestStats};
 use crate::replica::{Replica, SEARCH_BATCH, bulk, search};
 use crate::time::now;
@@ -171,10 +175,14 @@ fn merge_all(
     batches: mpsc::Receiver<Vec<TaskRecord>>,
     notifying: bool,
 ) -> Result<Merged, Error> {
+    // Ends with this function, after the optimize: its last checkpoint
+    // copies everything the thread wrote into the database file.
+    let checkpoints = Checkpointer::take_over(&writer)?;
     let deferred = !notifying && writer.write(bulk::defer_indexes)?;
-    let mut merged = merge_batches(&mut writer, account, batches, notifying);
+    let mut merged = merge_batches(&mut writer, account, batches, notifying, &checkpoints);
     if deferred {
         let restored = writer.write(bulk::restore_indexes);
+        checkpoints.kick();
         // A failed load's error comes first; its indexes then wait for the
         // next opening of the replica.
         merged = merged.and_then(|merged| restored.map(|_| merged));
@@ -197,6 +205,7 @@ fn merge_batches(
     account: &Account,
     mut batches: mpsc::Receiver<Vec<TaskRecord>>,
     notifying: bool,
+    checkpoints: &Checkpointer,
 ) -> Result<Merged, Error> {
     let mut merged = Merged::default();
     while let Some(first) = batches.blocking_recv() {
@@ -226,6 +235,7 @@ fn merge_batches(
             search::catch_up(tx, tasks)?;
             Ok(in_tx)
         })?;
+        checkpoints.kick();
         merged.add(committed.stats, committed.seen);
     }
     Ok(merged)
