@@ -52,7 +52,12 @@ pub fn spawn(
     std::thread::Builder::new()
         .name("tasklane-sync".into())
         .spawn(move || {
-            let runtime = match tokio::runtime::Builder::new_current_thread()
+            // The sync runs on this thread; one worker carries the HTTP
+            // connections, so that the next listing page, read ahead,
+            // travels while this thread decodes and merges the last.
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("tasklane-sync-io")
                 .enable_all()
                 .build()
             {

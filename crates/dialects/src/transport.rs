@@ -8,12 +8,17 @@
 //! a missing permission as a redirect), and following one could carry the
 //! credentials to another host.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
 use reqwest::{Method, RequestBuilder};
 use serde::de::DeserializeOwned;
 use tasklane_core::remote::RemoteError;
+use tokio::task::JoinHandle;
 use url::Url;
 use uuid::Uuid;
 
@@ -32,6 +37,8 @@ pub(crate) struct Http {
     base: Url,
     limits: Limits,
     idempotency_keys: AtomicBool,
+    /// A request sent before its turn ([`Http::read_ahead`]).
+    ahead: Mutex<Option<Ahead>>,
 }
 
 /// A complete answer, body read within the limit.
@@ -66,6 +73,7 @@ impl Http {
             base,
             limits: config.limits.clone(),
             idempotency_keys: AtomicBool::new(false),
+            ahead: Mutex::new(None),
         })
     }
 
@@ -115,51 +123,134 @@ impl Http {
             Some(id) => req.header(IDEMPOTENCY_KEY, id.to_string()),
             None => req,
         };
-        let mut resp = req
+        let resp = req
             .send()
             .await
             .map_err(|e| classify::from_reqwest(&e, effect))?;
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        if headers
+        if resp
+            .headers()
             .get(IDEMPOTENCY_ANNOUNCE)
             .is_some_and(|v| v.as_bytes().trim_ascii() == b"1")
         {
             self.idempotency_keys.store(true, Ordering::Relaxed);
         }
+        receive(resp, self.limits.max_response_bytes, effect).await
+    }
+
+    /// Sends the read `req` now, before its turn, for [`Self::claim`] to
+    /// pick up under `key`: the next page of a long listing travels (and
+    /// the server prepares it) while this one is decoded and merged. One
+    /// request waits at most; a newer one replaces it. Without a tokio
+    /// runtime to run it on, nothing is sent and the claim sends as usual.
+    pub fn read_ahead(&self, key: String, req: RequestBuilder) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
         let max = self.limits.max_response_bytes;
-        if resp.content_length().is_some_and(|len| len > max as u64) {
-            return Err(oversized(max).with_status(status));
+        let reply = runtime.spawn(async move {
+            let resp = req
+                .send()
+                .await
+                .map_err(|e| classify::from_reqwest(&e, Effect::Read))?;
+            receive(resp, max, Effect::Read).await
+        });
+        *self.ahead() = Some(Ahead {
+            key,
+            reply: Some(reply),
+        });
+    }
+
+    /// The answer to the request read ahead under `key`, if there is one.
+    /// `None` (a different or no request waiting, or one that failed or
+    /// was cancelled) means: send it now. A failed read ahead is not
+    /// reported, because sending again tells the same or better. A
+    /// different request waiting is dropped: the listing it anticipated
+    /// went elsewhere or stopped, and a later one must not be answered
+    /// with what the server said back then.
+    pub async fn claim(&self, key: &str) -> Option<Reply> {
+        let waiting = self.ahead().take()?;
+        if waiting.key != key {
+            return None;
         }
-        let mut body = Vec::new();
-        loop {
-            match resp.chunk().await {
-                Ok(Some(chunk)) => {
-                    if body.len() + chunk.len() > max {
-                        return Err(oversized(max).with_status(status));
-                    }
-                    body.extend_from_slice(&chunk);
+        waiting.await.ok()
+    }
+
+    fn ahead(&self) -> std::sync::MutexGuard<'_, Option<Ahead>> {
+        self.ahead.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A request read ahead; dropped unclaimed, it is cancelled.
+#[derive(Debug)]
+struct Ahead {
+    key: String,
+    reply: Option<JoinHandle<Result<Reply, RemoteError>>>,
+}
+
+impl Future for Ahead {
+    type Output = Result<Reply, RemoteError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Some(reply) = self.reply.as_mut() else {
+            return Poll::Ready(Err(classify::protocol("the read ahead was claimed twice")));
+        };
+        let out = std::task::ready!(Pin::new(reply).poll(cx));
+        self.reply = None;
+        Poll::Ready(out.unwrap_or_else(|e| {
+            Err(classify::protocol(format!(
+                "the read ahead did not finish: {e}"
+            )))
+        }))
+    }
+}
+
+impl Drop for Ahead {
+    fn drop(&mut self) {
+        if let Some(reply) = &self.reply {
+            reply.abort();
+        }
+    }
+}
+
+/// Reads the whole answer within `max` bytes.
+async fn receive(
+    mut resp: reqwest::Response,
+    max: usize,
+    effect: Effect,
+) -> Result<Reply, RemoteError> {
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    if resp.content_length().is_some_and(|len| len > max as u64) {
+        return Err(oversized(max).with_status(status));
+    }
+    let mut body = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > max {
+                    return Err(oversized(max).with_status(status));
                 }
-                Ok(None) => break,
-                Err(e) if e.is_timeout() => {
-                    return Err(classify::from_reqwest(&e, effect).with_status(status));
-                }
-                Err(e) => {
-                    return Err(classify::protocol(format!(
-                        "the answer broke off after {} bytes: {e}",
-                        body.len()
-                    ))
-                    .with_status(status));
-                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) if e.is_timeout() => {
+                return Err(classify::from_reqwest(&e, effect).with_status(status));
+            }
+            Err(e) => {
+                return Err(classify::protocol(format!(
+                    "the answer broke off after {} bytes: {e}",
+                    body.len()
+                ))
+                .with_status(status));
             }
         }
-        tracing::debug!(status, bytes = body.len(), "answer read");
-        Ok(Reply {
-            status,
-            headers,
-            body,
-        })
     }
+    tracing::debug!(status, bytes = body.len(), "answer read");
+    Ok(Reply {
+        status,
+        headers,
+        body,
+    })
 }
 
 fn oversized(max: usize) -> RemoteError {
@@ -216,3 +307,121 @@ impl Reply {
 /// key cannot apply it twice.
 pub(crate) const RESEND_SAFE: &str = "this server applies each Idempotency-Key at most once: \
      send the op again with the same key, and it takes effect exactly once";
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicUsize;
+    use std::time::Duration;
+
+    use axum::Router;
+    use axum::extract::{Query, State};
+    use axum::routing::get;
+
+    use super::*;
+    use crate::config::Password;
+
+    /// A loopback server answering `/page?n=N` with `page N`, counting the
+    /// requests it answered; `/slow` answers after a second.
+    async fn server() -> (Url, Arc<AtomicUsize>) {
+        let answered = Arc::new(AtomicUsize::new(0));
+        let app = Router::new()
+            .route(
+                "/page",
+                get(
+                    |State(count): State<Arc<AtomicUsize>>,
+                     Query(q): Query<std::collections::HashMap<String, String>>| async move {
+                        count.fetch_add(1, Ordering::SeqCst);
+                        format!("page {}", q.get("n").map_or("?", String::as_str))
+                    },
+                ),
+            )
+            .route(
+                "/slow",
+                get(|State(count): State<Arc<AtomicUsize>>| async move {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    count.fetch_add(1, Ordering::SeqCst);
+                    "slow"
+                }),
+            )
+            .with_state(answered.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (Url::parse(&format!("http://{addr}/")).unwrap(), answered)
+    }
+
+    fn http(base: &Url) -> Http {
+        let config = ClientConfig::new(base.as_str(), "amy", Password::new("pw")).unwrap();
+        Http::new(&config, "text/plain").unwrap()
+    }
+
+    fn ahead(http: &Http, path: &str) -> String {
+        let url = http.url(path).unwrap();
+        http.read_ahead(url.to_string(), http.request(Method::GET, url.clone()));
+        url.to_string()
+    }
+
+    #[tokio::test]
+    async fn a_read_sent_ahead_is_answered_once_and_claimed_by_its_key_only() {
+        let (base, answered) = server().await;
+        let http = http(&base);
+
+        // Sent before anyone asks: the server answers it meanwhile.
+        let key = ahead(&http, "page?n=2");
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while answered.load(Ordering::SeqCst) == 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("the read ahead reaches the server without being claimed");
+        let reply = http.claim(&key).await.expect("claimed by its key");
+        assert_eq!((reply.status, reply.body.as_slice()), (200, &b"page 2"[..]));
+        // Claimed once: the next claim finds nothing and sends again.
+        assert!(http.claim(&key).await.is_none());
+        assert_eq!(answered.load(Ordering::SeqCst), 1);
+
+        // Another request's key does not get it; it is dropped.
+        let key = ahead(&http, "page?n=3");
+        assert!(
+            http.claim(http.url("page?n=4").unwrap().as_str())
+                .await
+                .is_none()
+        );
+        assert!(
+            http.claim(&key).await.is_none(),
+            "dropped by the other claim"
+        );
+
+        // A newer read ahead replaces an older one.
+        ahead(&http, "page?n=5");
+        let new = ahead(&http, "page?n=6");
+        let reply = http.claim(&new).await.unwrap();
+        assert_eq!(reply.body, b"page 6");
+    }
+
+    #[tokio::test]
+    async fn a_read_ahead_left_unclaimed_is_cancelled_and_a_failed_one_is_sent_again() {
+        let (base, answered) = server().await;
+        let http = http(&base);
+        let key = ahead(&http, "slow");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        // Dropping it (the listing stopped) cancels the request: the
+        // server's handler never completes an answer for it.
+        assert!(http.claim("another").await.is_none());
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert!(http.claim(&key).await.is_none());
+
+        // Nothing listens: the read ahead fails, and the claim says "send
+        // it yourself" rather than handing on a stale error.
+        let refused = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap()
+        };
+        let dead = self::http(&Url::parse(&format!("http://{refused}/")).unwrap());
+        let key = ahead(&dead, "page?n=1");
+        assert!(dead.claim(&key).await.is_none());
+        assert_eq!(answered.load(Ordering::SeqCst), 0);
+    }
+}

@@ -564,6 +564,54 @@ async fn a_full_listing_pages_through_the_users_tasks_newest_first() {
     assert_eq!(q["b_start"], "2");
 }
 
+/// How many `@globalindex` pages the stub answered, once the requests in
+/// flight have had time to arrive.
+async fn index_pages_asked(stub: &Shared) -> Vec<String> {
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stub.lock()
+        .unwrap()
+        .index_queries
+        .iter()
+        .map(|q| q.get("b_start").cloned().unwrap_or_default())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_whole_listing_asks_for_the_next_page_while_this_one_is_merged_and_for_none_twice() {
+    let stub = stub(three_tasks());
+    let (_server, client) = start(&stub).await;
+    let first = client.list_page(&ListMode::Full, None).await.unwrap();
+    // The second page was asked for before the caller asks for it ...
+    assert_eq!(index_pages_asked(&stub).await, ["0", "2"]);
+    let second = client
+        .list_page(&ListMode::Full, first.next.as_deref())
+        .await
+        .unwrap();
+    // ... and its answer is the one used: nothing asked again, nothing
+    // asked after the last page.
+    assert_eq!(second.tasks.len(), 1);
+    assert_eq!(second.next, None);
+    assert_eq!(index_pages_asked(&stub).await, ["0", "2"]);
+
+    // A listing that starts over does not get the old answer: asked again.
+    let again = client.list_page(&ListMode::Full, None).await.unwrap();
+    assert_eq!(again.tasks.len(), 2);
+    assert_eq!(index_pages_asked(&stub).await, ["0", "2", "0", "2"]);
+    let key_of = |page: &tasklane_core::remote::ListPage| {
+        page.tasks.iter().map(|t| t.key.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(key_of(&again), key_of(&first));
+
+    // An incremental listing usually ends on its first page: no reading
+    // ahead there.
+    stub.lock().unwrap().index_queries.clear();
+    client
+        .list_page(&ListMode::Since("2026-11-20T09:00:00Z".into()), None)
+        .await
+        .unwrap();
+    assert_eq!(index_pages_asked(&stub).await, ["0"]);
+}
+
 #[tokio::test]
 async fn an_incremental_listing_stops_at_the_watermark_less_a_margin() {
     let stub = stub(three_tasks());

@@ -556,6 +556,43 @@ async fn the_list_extension_pages_by_offset_over_my_items_and_my_lanes() {
 }
 
 #[tokio::test]
+async fn a_listing_asks_for_the_next_page_while_this_one_is_merged_and_for_none_twice() {
+    let stub = stub(
+        (1..=5)
+            .map(|n| item(6000 + n, 1, "MyLane1", "amy", "f"))
+            .collect(),
+    );
+    stub.lock().unwrap().list_extension = true;
+    let (_server, client) = start(&stub).await;
+    let offsets = || async {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        stub.lock()
+            .unwrap()
+            .list_queries
+            .iter()
+            .map(|q| q["offset"].clone())
+            .collect::<Vec<_>>()
+    };
+    let mut page = client.list_page(&ListMode::Full, None).await.unwrap();
+    assert_eq!(
+        offsets().await,
+        ["0", "2"],
+        "the second page asked for ahead"
+    );
+    let mut keys: Vec<String> = page.tasks.iter().map(|t| t.key.clone()).collect();
+    while let Some(next) = page.next.take() {
+        page = client
+            .list_page(&ListMode::Full, Some(&next))
+            .await
+            .unwrap();
+        keys.extend(page.tasks.iter().map(|t| t.key.clone()));
+    }
+    assert_eq!(keys, ["6001:1", "6002:1", "6003:1", "6004:1", "6005:1"]);
+    // Each page once, none after the last (a part page).
+    assert_eq!(offsets().await, ["0", "2", "4"]);
+}
+
+#[tokio::test]
 async fn http_failures_are_classified() {
     let stub = stub(vec![item(5004, 10006, "MyLane1", "amy", "f")]);
     let (server, client) = start(&stub).await;

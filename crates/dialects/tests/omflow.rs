@@ -51,6 +51,8 @@ struct Stub {
     form_extension: bool,
     announce_idempotency: bool,
     list_failure: Option<String>,
+    /// Answer the listing with this result instead of the rows.
+    list_result: Option<Value>,
     /// Serve the user directory and the departments.
     directory: bool,
     directory_requests: u32,
@@ -215,6 +217,9 @@ fn list(s: &mut Stub, req: Value) -> Value {
     if let Some(message) = &s.list_failure {
         return envelope(json!(404), message, Value::Null);
     }
+    if let Some(result) = &s.list_result {
+        return envelope(json!(200), "查詢成功。", result.clone());
+    }
     let mut rows: Vec<&Ticket> = s.tickets.iter().filter(|t| t.mine).collect();
     for c in req["search_conditions"].as_array().unwrap() {
         let (col, op, value) = (
@@ -372,6 +377,67 @@ async fn a_full_listing_pages_with_limit_as_an_end_index_and_explicit_order() {
             .all(|r| r["omflow_restapi"] == json!(1))
     );
     assert_eq!(watermark.as_deref(), Some("2020-07-07T13:50:15.589"));
+}
+
+#[tokio::test]
+async fn a_whole_listing_asks_for_the_next_page_while_this_one_is_merged() {
+    let stub = stub_with(5);
+    let (_server, client) = start(&stub).await;
+    let starts = || async {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        stub.lock()
+            .unwrap()
+            .list_requests
+            .iter()
+            .map(|r| r["start"].as_i64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    let first = client.list_page(&ListMode::Full, None).await.unwrap();
+    assert_eq!(starts().await, [0, 2], "the second page asked for ahead");
+    // Sent with the session's security code, like any request.
+    assert!(
+        stub.lock().unwrap().list_requests[1]["security"]
+            .as_str()
+            .is_some_and(|c| !c.is_empty())
+    );
+    let second = client
+        .list_page(&ListMode::Full, first.next.as_deref())
+        .await
+        .unwrap();
+    assert_eq!(second.tasks.len(), 2);
+    assert_eq!(starts().await, [0, 2, 4], "the answer read ahead was used");
+
+    // An incremental listing reads nothing ahead.
+    stub.lock().unwrap().list_requests.clear();
+    client
+        .list_page(&ListMode::Since("2020-07-07T13:00:00".into()), None)
+        .await
+        .unwrap();
+    assert_eq!(starts().await, [0]);
+}
+
+#[tokio::test]
+async fn a_listing_that_is_not_a_list_of_rows_is_a_protocol_error_that_says_so() {
+    let stub = stub_with(1);
+    let (_server, client) = start(&stub).await;
+    for (result, says) in [
+        (json!({"rows": []}), "is not a list: {\"rows\":[]}"),
+        (Value::Null, "is not a list: null"),
+        (json!([{"id": "x"}]), "a my-mission row is malformed"),
+        (
+            json!([{"id": 1, "flow_uuid": 7}]),
+            "a my-mission row is malformed",
+        ),
+    ] {
+        stub.lock().unwrap().list_result = Some(result.clone());
+        let err = client.list_page(&ListMode::Full, None).await.unwrap_err();
+        assert_eq!(err.kind, RemoteErrorKind::Protocol, "{result}: {err}");
+        assert!(err.message.contains(says), "{result}: {err}");
+    }
+    // A good answer after them lists as usual.
+    stub.lock().unwrap().list_result = None;
+    let page = client.list_page(&ListMode::Full, None).await.unwrap();
+    assert_eq!(page.tasks.len(), 1);
 }
 
 #[tokio::test]

@@ -74,8 +74,10 @@ pub struct GeverClient {
     auth: Auth,
     tz: TimeZone,
     me: tokio::sync::Mutex<Option<CurrentUser>>,
-    /// oguid → the task's current URL, from listings and lookups.
-    locations: Mutex<HashMap<String, Url>>,
+    /// oguid → the task's current URL, from listings and lookups. Kept as
+    /// the server wrote it and parsed when used: a listing names every
+    /// task, a session acts on a few.
+    locations: Mutex<HashMap<String, String>>,
     /// Org units whose inbox is listed after the user's own tasks.
     inboxes: Vec<String>,
 }
@@ -255,10 +257,8 @@ impl GeverClient {
     }
 
     fn remember(&self, oguid: &str, id: &str) {
-        if let Ok(url) = Url::parse(id) {
-            let mut map = self.locations.lock().unwrap_or_else(|p| p.into_inner());
-            map.insert(oguid.to_string(), url);
-        }
+        let mut map = self.locations.lock().unwrap_or_else(|p| p.into_inner());
+        map.insert(oguid.to_string(), id.to_string());
     }
 
     fn forget(&self, oguid: &str) {
@@ -268,18 +268,41 @@ impl GeverClient {
 
     fn known_location(&self, oguid: &str) -> Option<Url> {
         let map = self.locations.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(oguid).cloned()
+        map.get(oguid).and_then(|id| Url::parse(id).ok())
     }
 
     async fn index_page(&self, query: &[(&str, String)]) -> Result<GlobalIndex, RemoteError> {
+        let url = self.index_url(query)?;
+        let index: GlobalIndex = self.get_json(url, "GEVER @globalindex").await?;
+        self.remember_all(&index);
+        Ok(index)
+    }
+
+    fn index_url(&self, query: &[(&str, String)]) -> Result<Url, RemoteError> {
         let mut url = self.http.url("@globalindex")?;
         url.query_pairs_mut()
             .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
-        let index: GlobalIndex = self.get_json(url, "GEVER @globalindex").await?;
+        Ok(url)
+    }
+
+    /// Sends the GET of `url` ahead of its turn ([`Http::read_ahead`]).
+    async fn read_ahead(&self, url: Url) {
+        // Without a token at hand the page is asked for in turn.
+        let Ok(authorization) = self.authorization(false).await else {
+            return;
+        };
+        let req = self
+            .http
+            .request(Method::GET, url.clone())
+            .header(AUTHORIZATION, authorization);
+        self.http.read_ahead(url.into(), req);
+    }
+
+    fn remember_all(&self, index: &GlobalIndex) {
+        let mut map = self.locations.lock().unwrap_or_else(|p| p.into_inner());
         for item in &index.items {
-            self.remember(&item.oguid, &item.id);
+            map.insert(item.oguid.clone(), item.id.clone());
         }
-        Ok(index)
     }
 
     /// The current URL of the task with this oguid, or `None` when the user
@@ -348,15 +371,36 @@ impl GeverClient {
             },
         };
         let size = i64::from(self.http.limits().page());
-        let index = self
-            .index_page(&[
-                ("filters.responsible:record", responsible),
+        let page_url = |start: i64| {
+            self.index_url(&[
+                ("filters.responsible:record", responsible.clone()),
                 ("sort_on", "modified".into()),
                 ("sort_order", "descending".into()),
-                ("b_start", b_start.to_string()),
+                ("b_start", start.to_string()),
                 ("b_size", size.to_string()),
             ])
-            .await?;
+        };
+        let url = page_url(b_start)?;
+        let reply = match self.http.claim(url.as_str()).await {
+            Some(reply) if reply.status == 200 => reply,
+            _ => {
+                self.send(Method::GET, url, None, Effect::Read, None)
+                    .await?
+            }
+        };
+        if reply.status != 200 {
+            return Err(self
+                .failure(&reply, "GEVER @globalindex", Effect::Read)
+                .await);
+        }
+        let index: GlobalIndex = reply.json("GEVER @globalindex")?;
+        // The next page of a whole listing is sure to be asked for: it
+        // travels while this one is read and merged.
+        let seen = b_start + i64::try_from(index.items.len()).unwrap_or(0);
+        if *mode == ListMode::Full && !index.items.is_empty() && seen < index.items_total {
+            self.read_ahead(page_url(seen)?).await;
+        }
+        self.remember_all(&index);
         let cutoff = match mode {
             ListMode::Full => None,
             ListMode::Since(wm) => parse_ts(wm).and_then(|t| t.checked_sub(WATERMARK_MARGIN).ok()),
@@ -378,7 +422,6 @@ impl GeverClient {
             }
             tasks.push(normalize::record_from_index(item, &self.tz));
         }
-        let seen = b_start + i64::try_from(index.items.len()).unwrap_or(0);
         let more_here = !reached_cutoff && !index.items.is_empty() && seen < index.items_total;
         let next = if more_here {
             Some(Cursor {

@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use jiff::tz::TimeZone;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use tasklane_core::model::{AccountSettings, TaskRecord};
 use tasklane_core::outbox::{Op, OpKind};
 use tasklane_core::remote::{
@@ -38,9 +39,9 @@ use crate::servertime::ServerTime;
 use crate::transport::Http;
 use directory::Directory;
 use normalize::Key;
-use session::{EMPTY_LIST_QUIRK, Session, check};
+use session::{EMPTY_LIST_QUIRK, Session, check, check_as};
 use wire::{
-    Condition, FormDefinition, FormDefinitionRequest, GroupListRequest, GroupRow,
+    Condition, Envelope, FormDefinition, FormDefinitionRequest, GroupListRequest, GroupRow,
     MissionListRequest, MissionRow, RESTAPI_FLAG, UserListRequest, UserRow, WorkLogRequest,
     WorkLogRow, paths, status,
 };
@@ -106,38 +107,44 @@ impl OmflowClient {
         start: i64,
         limit: i64,
     ) -> Result<Vec<MissionRow>, RemoteError> {
-        let make = |security: String| MissionListRequest {
-            security,
-            omflow_restapi: RESTAPI_FLAG,
-            search_columns: Vec::new(),
-            search_conditions: conditions.clone(),
-            exclude_conditions: Vec::new(),
-            order_columns: order.iter().map(|s| s.to_string()).collect(),
-            limit,
-            start,
-        };
-        let env = self
+        let make = mission_list(&conditions, order, start, limit);
+        // The rows are read from the answer's text at once: through a
+        // `Value` tree first, a long listing cost twice the decoding.
+        let env: Envelope<Box<RawValue>> = self
             .session
-            .call(&self.http, paths::MY_MISSION_LIST, make, Effect::Read, None)
+            .read(&self.http, paths::MY_MISSION_LIST, make)
             .await?;
         if env.status.code() == Some(status::FAILED) && env.message.contains(EMPTY_LIST_QUIRK) {
             return Ok(Vec::new());
         }
-        match check(env, "listing my missions")? {
-            Value::Array(items) => items
-                .into_iter()
-                .map(|item| {
-                    serde_json::from_value::<MissionRow>(item).map_err(|e| {
-                        classify::protocol(format!("a my-mission row is malformed: {e}"))
-                    })
-                })
-                .filter(|row| row.as_ref().map_or(true, |r| !r.history))
-                .collect(),
-            other => Err(classify::protocol(format!(
+        let Some(result) = check_as(env, "listing my missions")? else {
+            return Err(classify::protocol(
+                "the my-mission list is not a list: null",
+            ));
+        };
+        if !result.get().starts_with('[') {
+            return Err(classify::protocol(format!(
                 "the my-mission list is not a list: {}",
-                short(&other)
-            ))),
+                short(result.get())
+            )));
         }
+        let rows: Vec<MissionRow> = serde_json::from_str(result.get())
+            .map_err(|e| classify::protocol(format!("a my-mission row is malformed: {e}")))?;
+        Ok(rows.into_iter().filter(|r| !r.history).collect())
+    }
+
+    /// Sends the request of [`Self::mission_rows`] ahead of its turn.
+    async fn read_ahead_rows(
+        &self,
+        conditions: Vec<Condition>,
+        order: &[&str],
+        start: i64,
+        limit: i64,
+    ) {
+        let make = mission_list(&conditions, order, start, limit);
+        self.session
+            .read_ahead(&self.http, paths::MY_MISSION_LIST, make)
+            .await;
     }
 
     /// The row of one stop, if it is in the user's list.
@@ -175,8 +182,15 @@ impl OmflowClient {
             }
         };
         let rows = self
-            .mission_rows(conditions, order, page * n, (page + 1) * n)
+            .mission_rows(conditions.clone(), order, page * n, (page + 1) * n)
             .await?;
+        let full_page = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= n;
+        // The next page of a whole listing is sure to be asked for: it
+        // travels while this one is read and merged.
+        if since.is_none() && full_page {
+            self.read_ahead_rows(conditions, order, (page + 1) * n, (page + 2) * n)
+                .await;
+        }
         for row in &rows {
             if let Some(t) = &row.updatetime
                 && newest.as_ref().is_none_or(|n| t.civil() > n.civil())
@@ -186,7 +200,6 @@ impl OmflowClient {
         }
         self.know_names_of(&rows).await;
         let tasks = rows.iter().map(|r| self.record(r)).collect();
-        let full_page = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= n;
         let newest_text = newest.as_ref().map(|t| t.as_str().to_string());
         Ok(ListPage {
             tasks,
@@ -410,11 +423,29 @@ fn parse_cursor(cursor: Option<&str>) -> Result<(i64, Option<ServerTime>), Remot
     Ok((page, newest))
 }
 
-fn short(v: &Value) -> String {
-    let text = v.to_string();
+/// The my-mission list request, given a security code.
+fn mission_list<'a>(
+    conditions: &'a [Condition],
+    order: &'a [&str],
+    start: i64,
+    limit: i64,
+) -> impl Fn(String) -> MissionListRequest + 'a {
+    move |security| MissionListRequest {
+        security,
+        omflow_restapi: RESTAPI_FLAG,
+        search_columns: Vec::new(),
+        search_conditions: conditions.to_vec(),
+        exclude_conditions: Vec::new(),
+        order_columns: order.iter().map(|s| s.to_string()).collect(),
+        limit,
+        start,
+    }
+}
+
+fn short(text: &str) -> String {
     match text.char_indices().nth(200) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text,
+        None => text.to_string(),
     }
 }
 

@@ -15,6 +15,7 @@ use base64::Engine as _;
 use reqwest::Method;
 use reqwest::header::AUTHORIZATION;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tasklane_core::remote::{RemoteError, RemoteErrorKind};
 use tokio::sync::Mutex;
@@ -23,7 +24,7 @@ use uuid::Uuid;
 use super::wire::{Envelope, SecurityResult, paths, status};
 use crate::classify::{self, Effect};
 use crate::config::Password;
-use crate::transport::Http;
+use crate::transport::{Http, Reply};
 
 /// Ask for the code again after this long without a call (it dies after 5).
 const KEEP_ALIVE: Duration = Duration::from_secs(4 * 60);
@@ -124,24 +125,77 @@ impl Session {
 
     /// POSTs `make(code)` as JSON to `path` and returns the envelope,
     /// logging in again and retrying once when it is refused with 403.
-    pub async fn call<B: Serialize>(
+    pub async fn call<B: Serialize, T: DeserializeOwned>(
         &self,
         http: &Http,
         path: &str,
         make: impl Fn(String) -> B,
         effect: Effect,
         op: Option<Uuid>,
-    ) -> Result<Envelope, RemoteError> {
+    ) -> Result<Envelope<T>, RemoteError> {
+        self.exchange(http, path, make, effect, op, None).await
+    }
+
+    /// [`Self::call`] for a read that may have been sent ahead of its turn
+    /// ([`Self::read_ahead`] with the same `path` and `make`): its answer
+    /// is used if it came.
+    pub async fn read<B: Serialize, T: DeserializeOwned>(
+        &self,
+        http: &Http,
+        path: &str,
+        make: impl Fn(String) -> B,
+    ) -> Result<Envelope<T>, RemoteError> {
+        let ahead = match ahead_key(path, &make) {
+            // An HTTP error read ahead is asked again, like any failed one.
+            Ok(key) => http.claim(&key).await.filter(Reply::is_success),
+            Err(_) => None,
+        };
+        self.exchange(http, path, make, Effect::Read, None, ahead)
+            .await
+    }
+
+    /// Sends the read `make(code)` to `path` now, for [`Self::read`] to
+    /// claim (`Http::read_ahead`).
+    pub async fn read_ahead<B: Serialize>(
+        &self,
+        http: &Http,
+        path: &str,
+        make: impl Fn(String) -> B,
+    ) {
+        let (Ok(url), Ok(key)) = (http.url(path), ahead_key(path, &make)) else {
+            return;
+        };
+        // Without a code at hand the read is sent in turn.
+        let Ok(code) = self.code(http, false).await else {
+            return;
+        };
+        http.read_ahead(key, http.request(Method::POST, url).json(&make(code)));
+    }
+
+    async fn exchange<B: Serialize, T: DeserializeOwned>(
+        &self,
+        http: &Http,
+        path: &str,
+        make: impl Fn(String) -> B,
+        effect: Effect,
+        op: Option<Uuid>,
+        mut ahead: Option<Reply>,
+    ) -> Result<Envelope<T>, RemoteError> {
         let url = http.url(path)?;
         let mut renew = false;
         loop {
-            let code = self.code(http, renew).await?;
-            let req = http.request(Method::POST, url.clone()).json(&make(code));
-            let reply = http.send(req, effect, op).await?;
+            let reply = match ahead.take() {
+                Some(reply) => reply,
+                None => {
+                    let code = self.code(http, renew).await?;
+                    let req = http.request(Method::POST, url.clone()).json(&make(code));
+                    http.send(req, effect, op).await?
+                }
+            };
             if !reply.is_success() {
                 return Err(reply.unexpected("OMFLOW", effect));
             }
-            let env: Envelope = reply.json("OMFLOW")?;
+            let env: Envelope<T> = reply.json("OMFLOW")?;
             if env.status.code() == Some(status::FORBIDDEN) && !renew {
                 renew = true;
                 continue;
@@ -154,15 +208,30 @@ impl Session {
     }
 }
 
+/// What tells a read apart from others: its path and its body without
+/// the security code.
+fn ahead_key<B: Serialize>(path: &str, make: impl Fn(String) -> B) -> serde_json::Result<String> {
+    Ok(format!(
+        "{path} {}",
+        serde_json::to_string(&make(String::new()))?
+    ))
+}
+
 /// The result of a successful envelope, or the classified failure.
 pub(crate) fn check(env: Envelope, what: &str) -> Result<Value, RemoteError> {
+    check_as(env, what).map(Option::unwrap_or_default)
+}
+
+/// [`check`] for an envelope whose result was read as `T` (`None` when
+/// the server left it out).
+pub(crate) fn check_as<T>(env: Envelope<T>, what: &str) -> Result<Option<T>, RemoteError> {
     let message = if env.message.is_empty() {
         format!("{what} failed")
     } else {
         format!("{what}: {}", env.message)
     };
     match env.status.code() {
-        Some(status::OK) => Ok(env.result.unwrap_or(Value::Null)),
+        Some(status::OK) => Ok(env.result),
         Some(status::FORBIDDEN) => {
             // This answer already came after a fresh login.
             let kind = if SECURITY_CODE_TEXTS.iter().any(|t| env.message.contains(t)) {
