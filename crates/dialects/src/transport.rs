@@ -8,11 +8,8 @@
 //! a missing permission as a redirect), and following one could carry the
 //! credentials to another host.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll};
 
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
 use reqwest::{Method, RequestBuilder};
@@ -154,25 +151,27 @@ impl Http {
                 .map_err(|e| classify::from_reqwest(&e, Effect::Read))?;
             receive(resp, max, Effect::Read).await
         });
-        *self.ahead() = Some(Ahead {
-            key,
-            reply: Some(reply),
-        });
+        *self.ahead() = Some(Ahead { key, reply });
     }
 
-    /// The answer to the request read ahead under `key`, if there is one.
-    /// `None` (a different or no request waiting, or one that failed or
-    /// was cancelled) means: send it now. A failed read ahead is not
-    /// reported, because sending again tells the same or better. A
-    /// different request waiting is dropped: the listing it anticipated
-    /// went elsewhere or stopped, and a later one must not be answered
-    /// with what the server said back then.
+    /// The answer to the request read ahead under `key`, if there is one
+    /// and it succeeded (2xx). `None` (a different or no request waiting,
+    /// or one that failed, was refused or was cancelled) means: send it
+    /// now. A failed read ahead is not reported, because sending again
+    /// tells the same or better, through the dialect's own handling (a
+    /// renewed login, its error bodies). A different request waiting is
+    /// dropped: the listing it anticipated went elsewhere or stopped, and
+    /// a later one must not be answered with what the server said back
+    /// then.
     pub async fn claim(&self, key: &str) -> Option<Reply> {
-        let waiting = self.ahead().take()?;
+        let mut waiting = self.ahead().take()?;
         if waiting.key != key {
             return None;
         }
-        waiting.await.ok()
+        // Dropped while waiting here (the claim cancelled), `waiting`
+        // cancels the request too.
+        let reply = (&mut waiting.reply).await.ok()?.ok()?;
+        reply.is_success().then_some(reply)
     }
 
     fn ahead(&self) -> std::sync::MutexGuard<'_, Option<Ahead>> {
@@ -184,31 +183,13 @@ impl Http {
 #[derive(Debug)]
 struct Ahead {
     key: String,
-    reply: Option<JoinHandle<Result<Reply, RemoteError>>>,
-}
-
-impl Future for Ahead {
-    type Output = Result<Reply, RemoteError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let Some(reply) = self.reply.as_mut() else {
-            return Poll::Ready(Err(classify::protocol("the read ahead was claimed twice")));
-        };
-        let out = std::task::ready!(Pin::new(reply).poll(cx));
-        self.reply = None;
-        Poll::Ready(out.unwrap_or_else(|e| {
-            Err(classify::protocol(format!(
-                "the read ahead did not finish: {e}"
-            )))
-        }))
-    }
+    reply: JoinHandle<Result<Reply, RemoteError>>,
 }
 
 impl Drop for Ahead {
     fn drop(&mut self) {
-        if let Some(reply) = &self.reply {
-            reply.abort();
-        }
+        // Does nothing to a request that has finished.
+        self.reply.abort();
     }
 }
 
@@ -399,6 +380,11 @@ mod tests {
         let new = ahead(&http, "page?n=6");
         let reply = http.claim(&new).await.unwrap();
         assert_eq!(reply.body, b"page 6");
+
+        // An answer that is an HTTP error is asked for again in turn,
+        // where the dialect reads its error body (or logs in again).
+        let key = ahead(&http, "no-such-page");
+        assert!(http.claim(&key).await.is_none());
     }
 
     #[tokio::test]

@@ -601,6 +601,13 @@ async fn a_whole_listing_asks_for_the_next_page_while_this_one_is_merged_and_for
         page.tasks.iter().map(|t| t.key.clone()).collect::<Vec<_>>()
     };
     assert_eq!(key_of(&again), key_of(&first));
+    // Nor, starting over while the second page waits read ahead, that page.
+    let over = client.list_page(&ListMode::Full, None).await.unwrap();
+    assert_eq!(key_of(&over), key_of(&first));
+    assert_eq!(
+        index_pages_asked(&stub).await,
+        ["0", "2", "0", "2", "0", "2"]
+    );
 
     // An incremental listing usually ends on its first page: no reading
     // ahead there.

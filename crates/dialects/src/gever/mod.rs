@@ -193,6 +193,15 @@ impl GeverClient {
         let reply = self
             .send(Method::GET, url, None, Effect::Read, None)
             .await?;
+        self.json_of(reply, what).await
+    }
+
+    /// A GET's answer as JSON of type `T`, or its classified failure.
+    async fn json_of<T: serde::de::DeserializeOwned>(
+        &self,
+        reply: Reply,
+        what: &str,
+    ) -> Result<T, RemoteError> {
         if reply.status != 200 {
             return Err(self.failure(&reply, what, Effect::Read).await);
         }
@@ -382,18 +391,13 @@ impl GeverClient {
         };
         let url = page_url(b_start)?;
         let reply = match self.http.claim(url.as_str()).await {
-            Some(reply) if reply.status == 200 => reply,
-            _ => {
+            Some(reply) => reply,
+            None => {
                 self.send(Method::GET, url, None, Effect::Read, None)
                     .await?
             }
         };
-        if reply.status != 200 {
-            return Err(self
-                .failure(&reply, "GEVER @globalindex", Effect::Read)
-                .await);
-        }
-        let index: GlobalIndex = reply.json("GEVER @globalindex")?;
+        let index: GlobalIndex = self.json_of(reply, "GEVER @globalindex").await?;
         // The next page of a whole listing is sure to be asked for: it
         // travels while this one is read and merged.
         let seen = b_start + i64::try_from(index.items.len()).unwrap_or(0);

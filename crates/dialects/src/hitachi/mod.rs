@@ -187,8 +187,8 @@ impl HitachiClient {
         }
         let url = self.list_url(filter, offset, count)?;
         let reply = match self.http.claim(url.as_str()).await {
-            Some(reply) if reply.status == 200 => reply,
-            _ => {
+            Some(reply) => reply,
+            None => {
                 self.send(Method::GET, url, None, Effect::Read, None)
                     .await?
             }

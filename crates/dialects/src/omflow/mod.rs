@@ -102,12 +102,12 @@ impl OmflowClient {
 
     async fn mission_rows(
         &self,
-        conditions: Vec<Condition>,
+        conditions: &[Condition],
         order: &[&str],
         start: i64,
         limit: i64,
     ) -> Result<Vec<MissionRow>, RemoteError> {
-        let make = mission_list(&conditions, order, start, limit);
+        let make = mission_list(conditions, order, start, limit);
         // The rows are read from the answer's text at once: through a
         // `Value` tree first, a long listing cost twice the decoding.
         let env: Envelope<Box<RawValue>> = self
@@ -136,12 +136,12 @@ impl OmflowClient {
     /// Sends the request of [`Self::mission_rows`] ahead of its turn.
     async fn read_ahead_rows(
         &self,
-        conditions: Vec<Condition>,
+        conditions: &[Condition],
         order: &[&str],
         start: i64,
         limit: i64,
     ) {
-        let make = mission_list(&conditions, order, start, limit);
+        let make = mission_list(conditions, order, start, limit);
         self.session
             .read_ahead(&self.http, paths::MY_MISSION_LIST, make)
             .await;
@@ -156,7 +156,7 @@ impl OmflowClient {
         if let Some(dashed) = normalize::flow_dashed(&key.flow_hex) {
             conditions.push(Condition::new("flow_uuid", "=", dashed));
         }
-        let rows = self.mission_rows(conditions, &["id"], 0, 50).await?;
+        let rows = self.mission_rows(&conditions, &["id"], 0, 50).await?;
         Ok(rows.into_iter().find(|r| Key::of(r) == *key))
     }
 
@@ -182,13 +182,13 @@ impl OmflowClient {
             }
         };
         let rows = self
-            .mission_rows(conditions.clone(), order, page * n, (page + 1) * n)
+            .mission_rows(&conditions, order, page * n, (page + 1) * n)
             .await?;
         let full_page = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= n;
         // The next page of a whole listing is sure to be asked for: it
         // travels while this one is read and merged.
         if since.is_none() && full_page {
-            self.read_ahead_rows(conditions, order, (page + 1) * n, (page + 2) * n)
+            self.read_ahead_rows(&conditions, order, (page + 1) * n, (page + 2) * n)
                 .await;
         }
         for row in &rows {

@@ -178,7 +178,7 @@ impl OmflowClient {
                     Condition::new("data_no", "=", no),
                     Condition::new("flow_uuid", "=", dashed),
                 ];
-                match self.mission_rows(conditions, &["id"], 0, 10).await {
+                match self.mission_rows(&conditions, &["id"], 0, 10).await {
                     Ok(rows) => rows.first().map(|r| Key::of(r).to_string()),
                     // The ticket exists; not finding its stop is no failure.
                     Err(e) => {

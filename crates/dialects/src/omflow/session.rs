@@ -146,8 +146,7 @@ impl Session {
         make: impl Fn(String) -> B,
     ) -> Result<Envelope<T>, RemoteError> {
         let ahead = match ahead_key(path, &make) {
-            // An HTTP error read ahead is asked again, like any failed one.
-            Ok(key) => http.claim(&key).await.filter(Reply::is_success),
+            Ok(key) => http.claim(&key).await,
             Err(_) => None,
         };
         self.exchange(http, path, make, Effect::Read, None, ahead)
