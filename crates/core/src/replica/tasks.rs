@@ -291,16 +291,44 @@ fn insert(
         r.actions.as_ref().map(|_| synced_at),
     ])?;
     let id = tx.last_insert_rowid();
-    write_body(tx, id, r, payload)?;
+    write_body(tx, id, r, payload, BodyOf::NewTask)?;
     Ok(id)
 }
 
-fn write_body(tx: &Transaction<'_>, id: i64, r: &TaskRecord, payload: &str) -> Result<()> {
-    tx.prepare_cached(
-        "INSERT OR REPLACE INTO task_bodies (task_id, description, description_format, payload)
-         VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![
+/// Whose body [`write_body`] writes.
+#[derive(Clone, Copy)]
+enum BodyOf {
+    /// A task inserted in this transaction, which has none yet.
+    NewTask,
+    /// A task already stored (with a body, or without one if it came
+    /// from elsewhere).
+    StoredTask,
+}
+
+fn write_body(
+    tx: &Transaction<'_>,
+    id: i64,
+    r: &TaskRecord,
+    payload: &str,
+    of: BodyOf,
+) -> Result<()> {
+    // A new task's body is a plain INSERT. `INSERT OR REPLACE` may delete
+    // a row first, so SQLite copies every page it touches into a statement
+    // journal to undo half of it on error: a tenth of a first sync's
+    // merging went to bodies. An upsert updates in place.
+    let sql = match of {
+        BodyOf::NewTask => {
+            "INSERT INTO task_bodies (task_id, description, description_format, payload)
+             VALUES (?1, ?2, ?3, ?4)"
+        }
+        BodyOf::StoredTask => {
+            "INSERT INTO task_bodies (task_id, description, description_format, payload)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (task_id) DO UPDATE SET description = excluded.description,
+                description_format = excluded.description_format, payload = excluded.payload"
+        }
+    };
+    tx.prepare_cached(sql)?.execute(params![
         id,
         r.description,
         r.description_format.as_str(),
@@ -343,7 +371,7 @@ fn update(
         digest,
         synced_at,
     ])?;
-    write_body(tx, id, r, payload)
+    write_body(tx, id, r, payload, BodyOf::StoredTask)
 }
 
 fn insert_comments(tx: &Transaction<'_>, task_id: i64, comments: &[Comment]) -> Result<()> {
