@@ -109,4 +109,24 @@ mod tests {
     fn migrations_are_valid() {
         MIGRATIONS.validate().unwrap();
     }
+
+    /// `.cargo/config.toml`'s settings for the bundled SQLite reached it.
+    #[test]
+    fn sqlite_is_built_without_shared_page_caches_or_allocation_counters() {
+        let conn = Connection::open_in_memory().unwrap();
+        let mut stmt = conn.prepare("PRAGMA compile_options").unwrap();
+        let options: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|o| o.unwrap())
+            .collect();
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "{options:?}"
+        );
+        assert!(
+            !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+            "{options:?}"
+        );
+    }
 }
