@@ -101,6 +101,17 @@ fn every_frozen_version_upgrades_with_its_data() {
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
         assert_eq!(v, LATEST_VERSION, "v{version} upgraded");
+        let fresh = Replica::open_in_memory().unwrap();
+        assert_eq!(
+            schema(r.conn()),
+            schema(fresh.conn()),
+            "v{version} upgrades to the schema a new replica gets"
+        );
+        let check: String = r
+            .conn()
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok", "v{version}");
         let all = r.query(&Query::default().page(0, 100)).unwrap();
         assert_eq!(all.len(), 3, "v{version}: every task is there");
         let found = r.query(&Query::default().search("審核")).unwrap();
