@@ -24,6 +24,7 @@ const MIGRATION_SQL: &[&str] = &[
     include_str!("../../../../migrations/replica/0004_deadline_covers_people.sql"),
     include_str!("../../../../migrations/replica/0005_deferred_indexes.sql"),
     include_str!("../../../../migrations/replica/0006_checks_compare.sql"),
+    include_str!("../../../../migrations/replica/0007_people_indexes_skip_nobody.sql"),
 ];
 
 /// The schema version this build writes.
