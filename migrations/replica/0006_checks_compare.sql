@@ -2,14 +2,15 @@
 --
 -- The same constraints, checked without a list. SQLite checks
 -- `x IN ('a', 'b', 'c', ...)` by building a temporary B-tree of the list,
--- and in a CHECK it does so for every row written: every task a sync
--- merged and every op queued or marked opened and closed one (about a
--- twentieth of a first sync's merging). A chain of comparisons accepts
--- exactly the same values at no such cost.
+-- and in a CHECK it does so for every row written: for every task a sync
+-- merges and every op queued or marked done (opening and closing them was
+-- about 7 % of a first sync's merging). A chain of comparisons
+-- accepts exactly the same values at no such cost.
 --
 -- SQLite cannot alter a constraint, and rebuilding `tasks` would copy every
 -- task (and with foreign keys on, which migrations run with, dropping the
--- old table would delete their comments and ops). Its documentation gives
+-- old table would delete every task's comments, body, history and actions
+-- and detach its ops). Its documentation gives
 -- this procedure for changing constraints that every stored row already
 -- satisfies: edit the table's SQL in the schema, then bump the schema
 -- version so that every connection reads it again (done with this

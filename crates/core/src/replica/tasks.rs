@@ -313,9 +313,9 @@ fn write_body(
     of: BodyOf,
 ) -> Result<()> {
     // A new task's body is a plain INSERT. `INSERT OR REPLACE` may delete
-    // a row first, so SQLite copies every page it touches into a statement
-    // journal to undo half of it on error: a tenth of a first sync's
-    // merging went to bodies. An upsert updates in place.
+    // a row first, so SQLite copied every page it touched into a statement
+    // journal, to undo half a statement on error: a few per cent of a
+    // first sync's merging. A stored task's body is updated in place.
     let sql = match of {
         BodyOf::NewTask => {
             "INSERT INTO task_bodies (task_id, description, description_format, payload)
