@@ -23,25 +23,45 @@ pub fn now() -> Timestamp {
 /// Formats an instant in the replica's fixed-width UTC form.
 pub fn format_ts(ts: Timestamp) -> String {
     let at = jiff::tz::Offset::UTC.to_datetime(ts);
-    match four_digit_year(at.date()) {
-        // Written by hand: every merged task has a few instants, and
-        // `strftime` reads its format string each time (a few per cent of
-        // a first sync's merging).
-        Some(year) => format!(
-            "{year:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            at.month(),
-            at.day(),
-            at.hour(),
-            at.minute(),
-            at.second()
-        ),
-        None => ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
-    }
+    let Some(year) = four_digit_year(at.date()) else {
+        return ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    };
+    let mut text = String::with_capacity(20);
+    push_date(&mut text, year, at.date());
+    text.push('T');
+    push_digits(&mut text, at.hour().unsigned_abs().into(), 2);
+    text.push(':');
+    push_digits(&mut text, at.minute().unsigned_abs().into(), 2);
+    text.push(':');
+    push_digits(&mut text, at.second().unsigned_abs().into(), 2);
+    text.push('Z');
+    text
 }
 
-/// The year of `date` if it has four digits, where `{:04}` and `%Y` agree.
-fn four_digit_year(date: Date) -> Option<i16> {
-    Some(date.year()).filter(|y| (0..=9999).contains(y))
+/// The year of `date` if it has four digits, where the hand-written form
+/// and `%Y` agree.
+fn four_digit_year(date: Date) -> Option<u16> {
+    u16::try_from(date.year()).ok().filter(|y| *y <= 9999)
+}
+
+/// `YYYY-MM-DD`, written by hand: every merged task has a few instants, and
+/// both `strftime` (which reads its format string each time) and
+/// `format!`'s padding cost a few per cent of a first sync's merging each.
+fn push_date(text: &mut String, year: u16, date: Date) {
+    push_digits(text, year.into(), 4);
+    text.push('-');
+    push_digits(text, date.month().unsigned_abs().into(), 2);
+    text.push('-');
+    push_digits(text, date.day().unsigned_abs().into(), 2);
+}
+
+/// `n` in exactly `width` decimal digits, zero-padded; callers pass
+/// numbers that fit.
+fn push_digits(text: &mut String, n: u32, width: u32) {
+    for place in (0..width).rev() {
+        let digit = n / 10u32.pow(place) % 10;
+        text.push(char::from_digit(digit, 10).unwrap_or('0'));
+    }
 }
 
 /// Parses an instant written with an offset (`Z`, `+09:00`, ...).
@@ -61,7 +81,11 @@ impl Deadline {
     pub fn to_text(&self) -> String {
         match self {
             Deadline::Date(d) => match four_digit_year(*d) {
-                Some(year) => format!("{year:04}-{:02}-{:02}", d.month(), d.day()),
+                Some(year) => {
+                    let mut text = String::with_capacity(10);
+                    push_date(&mut text, year, *d);
+                    text
+                }
                 None => d.strftime("%Y-%m-%d").to_string(),
             },
             Deadline::At(ts) => format_ts(*ts),
