@@ -7,7 +7,7 @@ use std::hash::{Hash, Hasher};
 use ts_rs::TS;
 
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use rusqlite::{CachedStatement, Connection, OptionalExtension, Row, Transaction, params};
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::Xxh3Default;
 
@@ -145,6 +145,7 @@ pub fn upsert_indexing(
     let mut lookup = tx.prepare_cached(
         "SELECT id, digest, gone FROM tasks WHERE account_id = ?1 AND remote_key = ?2",
     )?;
+    let mut new_task = NewTaskStatements::prepare(tx)?;
     let mut params_text = ParamsText::default();
     for record in records {
         validate(record)?;
@@ -158,7 +159,7 @@ pub fn upsert_indexing(
         let fresh = existing.is_none();
         let id = match existing {
             None => {
-                let id = insert(tx, account_id, record, payload, digest, &synced_at)?;
+                let id = new_task.insert(account_id, record, payload, digest, &synced_at)?;
                 let comments = record.comments.as_deref().unwrap_or_default();
                 if !comments.is_empty() {
                     insert_comments(tx, id, comments)?;
@@ -253,82 +254,89 @@ fn digest(record: &TaskRecord, payload: &str) -> i64 {
     h.finish() as i64
 }
 
-fn insert(
-    tx: &Transaction<'_>,
-    account_id: i64,
-    r: &TaskRecord,
-    payload: &str,
-    digest: i64,
-    synced_at: &str,
-) -> Result<i64> {
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO tasks (account_id, remote_key, title, state, status_text, kind, assignee,
-            group_name, issuer, deadline, priority, created, modified, process, parent_key,
-            position, digest, synced_at, actions_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-            ?19)",
-    )?;
-    stmt.execute(params![
-        account_id,
-        r.key,
-        r.title,
-        r.state.as_str(),
-        r.status_text,
-        r.kind,
-        r.assignee,
-        r.group,
-        r.issuer,
-        r.deadline.map(|d| d.to_text()),
-        r.priority,
-        r.created.map(format_ts),
-        r.modified.map(format_ts),
-        r.process,
-        r.parent_key,
-        r.position,
-        digest,
-        synced_at,
-        // The actions, when the record carries them, are stored right after.
-        r.actions.as_ref().map(|_| synced_at),
-    ])?;
-    let id = tx.last_insert_rowid();
-    write_body(tx, id, r, payload, BodyOf::NewTask)?;
-    Ok(id)
+/// The statements that write a new task, looked up in the connection's
+/// statement cache once per [`upsert_indexing`] instead of once per task:
+/// each lookup hashes the SQL text twice, a few per cent of a first sync's
+/// merging together.
+struct NewTaskStatements<'c> {
+    task: CachedStatement<'c>,
+    body: CachedStatement<'c>,
 }
 
-/// Whose body [`write_body`] writes.
-#[derive(Clone, Copy)]
-enum BodyOf {
-    /// A task inserted in this transaction, which has none yet.
-    NewTask,
-    /// A task already stored (with a body, or without one if it came
-    /// from elsewhere).
-    StoredTask,
+impl<'c> NewTaskStatements<'c> {
+    fn prepare(tx: &'c Transaction<'_>) -> Result<Self> {
+        Ok(NewTaskStatements {
+            task: tx.prepare_cached(
+                "INSERT INTO tasks (account_id, remote_key, title, state, status_text, kind,
+                    assignee, group_name, issuer, deadline, priority, created, modified, process,
+                    parent_key, position, digest, synced_at, actions_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                    ?17, ?18, ?19)",
+            )?,
+            // A plain INSERT: the task was inserted just before and has no
+            // body. (`INSERT OR REPLACE` may delete a row first, so SQLite
+            // copied every page it touched into a statement journal, to
+            // undo half a statement on error: a few per cent of a first
+            // sync's merging.)
+            body: tx.prepare_cached(
+                "INSERT INTO task_bodies (task_id, description, description_format, payload)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?,
+        })
+    }
+
+    /// Inserts the task and its body; returns its id.
+    fn insert(
+        &mut self,
+        account_id: i64,
+        r: &TaskRecord,
+        payload: &str,
+        digest: i64,
+        synced_at: &str,
+    ) -> Result<i64> {
+        let id = self.task.insert(params![
+            account_id,
+            r.key,
+            r.title,
+            r.state.as_str(),
+            r.status_text,
+            r.kind,
+            r.assignee,
+            r.group,
+            r.issuer,
+            r.deadline.map(|d| d.to_text()),
+            r.priority,
+            r.created.map(format_ts),
+            r.modified.map(format_ts),
+            r.process,
+            r.parent_key,
+            r.position,
+            digest,
+            synced_at,
+            // The actions, when the record carries them, are stored right
+            // after.
+            r.actions.as_ref().map(|_| synced_at),
+        ])?;
+        self.body.execute(params![
+            id,
+            r.description,
+            r.description_format.as_str(),
+            payload
+        ])?;
+        Ok(id)
+    }
 }
 
-fn write_body(
-    tx: &Transaction<'_>,
-    id: i64,
-    r: &TaskRecord,
-    payload: &str,
-    of: BodyOf,
-) -> Result<()> {
-    // A new task's body is a plain INSERT. `INSERT OR REPLACE` may delete
-    // a row first, so SQLite copied every page it touched into a statement
-    // journal, to undo half a statement on error: a few per cent of a
-    // first sync's merging. A stored task's body is updated in place.
-    let sql = match of {
-        BodyOf::NewTask => {
-            "INSERT INTO task_bodies (task_id, description, description_format, payload)
-             VALUES (?1, ?2, ?3, ?4)"
-        }
-        BodyOf::StoredTask => {
-            "INSERT INTO task_bodies (task_id, description, description_format, payload)
-             VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (task_id) DO UPDATE SET description = excluded.description,
-                description_format = excluded.description_format, payload = excluded.payload"
-        }
-    };
-    tx.prepare_cached(sql)?.execute(params![
+/// Writes a stored task's body, updating it in place (a task that came
+/// from elsewhere may have none yet).
+fn write_body(tx: &Transaction<'_>, id: i64, r: &TaskRecord, payload: &str) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO task_bodies (task_id, description, description_format, payload)
+         VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (task_id) DO UPDATE SET description = excluded.description,
+            description_format = excluded.description_format, payload = excluded.payload",
+    )?
+    .execute(params![
         id,
         r.description,
         r.description_format.as_str(),
@@ -371,7 +379,7 @@ fn update(
         digest,
         synced_at,
     ])?;
-    write_body(tx, id, r, payload, BodyOf::StoredTask)
+    write_body(tx, id, r, payload)
 }
 
 fn insert_comments(tx: &Transaction<'_>, task_id: i64, comments: &[Comment]) -> Result<()> {
