@@ -96,6 +96,9 @@ pub struct Database {
     generation: AtomicU64,
 }
 
+/// The size (bytes) the write-ahead log is cut back to once checkpointed.
+const LOG_SIZE_LIMIT: i64 = 32 << 20;
+
 impl Database {
     /// Opens (creating if needed) `engine.sqlite3` in `dir`.
     pub fn open(dir: &Path) -> Result<Self> {
@@ -108,6 +111,11 @@ impl Database {
         configure(&writer)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
         writer.pragma_update(None, "synchronous", "FULL")?;
+        // SQLite reuses its log rather than shrinking it: one large write
+        // (an import, a bulk load) would leave a log that size on disk for
+        // as long as the server runs. Past this it is cut back when it
+        // starts over.
+        writer.pragma_update(None, "journal_size_limit", LOG_SIZE_LIMIT)?;
         MIGRATIONS.to_latest(&mut writer)?;
         writer.pragma_update(None, "application_id", APPLICATION_ID)?;
         Ok(Database::with(Some(path), writer))
@@ -410,6 +418,41 @@ mod tests {
         })
         .unwrap();
         (dir, db)
+    }
+
+    #[test]
+    fn a_large_log_is_cut_back_after_the_next_write() {
+        let (dir, db) = scratch();
+        let log = || {
+            std::fs::metadata(dir.path().join("engine.sqlite3-wal"))
+                .unwrap()
+                .len()
+        };
+        let rows = LOG_SIZE_LIMIT * 3 / 2 / 4000;
+        db.write(|tx| {
+            tx.execute_batch("CREATE TABLE filler (b BLOB)")?;
+            tx.execute(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+                 INSERT INTO filler SELECT randomblob(4000) FROM n",
+                [rows],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+        let grown = log();
+        assert!(grown > LOG_SIZE_LIMIT as u64, "{grown}");
+        // That commit checkpointed the log (past 1,000 pages); the next
+        // one starts it over and cuts it back.
+        db.write(|tx| {
+            tx.execute("INSERT INTO p VALUES (4)", [])?;
+            Ok(())
+        })
+        .unwrap();
+        assert!(log() <= LOG_SIZE_LIMIT as u64, "{}", log());
+        let kept: i64 = db
+            .read(|c| Ok(c.query_row("SELECT count(*) FROM filler", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(kept, rows);
     }
 
     fn rows(db: &Database) -> Vec<i64> {

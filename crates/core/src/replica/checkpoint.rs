@@ -142,6 +142,51 @@ mod tests {
     }
 
     #[test]
+    fn a_large_log_is_cut_back_once_checkpointed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("replica.sqlite3");
+        let mut writer = Replica::open(&path).unwrap();
+        let checkpoints = Checkpointer::take_over(&writer).unwrap();
+        // Half again the limit, in one transaction, as a first sync's
+        // merge writes: the log grows past the limit.
+        let rows = super::super::LOG_SIZE_LIMIT * 3 / 2 / 4000;
+        writer
+            .write(|tx| {
+                tx.execute_batch("CREATE TABLE filler (b BLOB)")?;
+                tx.execute(
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+                     INSERT INTO filler SELECT randomblob(4000) FROM n",
+                    [rows],
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        let log = || {
+            std::fs::metadata(path.with_extension("sqlite3-wal"))
+                .unwrap()
+                .len()
+        };
+        let grown = log();
+        assert!(grown > super::super::LOG_SIZE_LIMIT as u64, "{grown}");
+        // Copied into the file; the next commit starts the log over and
+        // leaves no more of it than the limit.
+        drop(checkpoints);
+        assert_eq!(log(), grown, "a checkpoint alone truncates nothing");
+        writer
+            .write(|tx| {
+                tx.execute("DELETE FROM filler WHERE rowid = 1", [])?;
+                Ok(())
+            })
+            .unwrap();
+        assert!(log() <= super::super::LOG_SIZE_LIMIT as u64, "{}", log());
+        let kept: i64 = writer
+            .conn()
+            .query_row("SELECT count(*) FROM filler", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(kept, rows - 1);
+    }
+
+    #[test]
     fn an_in_memory_replica_has_nothing_to_take_over() {
         let writer = Replica::open_in_memory().unwrap();
         assert!(Checkpointer::take_over(&writer).is_err());

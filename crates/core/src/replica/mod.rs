@@ -197,6 +197,10 @@ impl Replica {
     }
 }
 
+/// The size (bytes) the write-ahead log is cut back to after a complete
+/// checkpoint; see [`configure`].
+pub(crate) const LOG_SIZE_LIMIT: i64 = 32 << 20;
+
 /// Connection settings every tasklane connection shares.
 fn configure(conn: &Connection, writer: bool) -> Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
@@ -212,6 +216,13 @@ fn configure(conn: &Connection, writer: bool) -> Result<()> {
         // power cut the moment the UI says it was queued. Commits are few
         // (ingest is batched), so the extra fsync is cheap.
         conn.pragma_update(None, "synchronous", "FULL")?;
+        // SQLite reuses its log file rather than shrinking it, so a first
+        // sync left a log of about 100 MB beside a 100,000-task replica for
+        // as long as the app stayed open. Past this size the log is cut
+        // back when it next starts over (after a complete checkpoint). A
+        // merge transaction writes about 10 MB, so everyday writes never
+        // grow it again.
+        conn.pragma_update(None, "journal_size_limit", LOG_SIZE_LIMIT)?;
     }
     // Enough page cache to keep the narrow `tasks` table and its indexes
     // of a 100,000-task replica in memory (in KiB; allocated only as used).
