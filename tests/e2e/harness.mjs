@@ -25,7 +25,7 @@ function freePort() {
   });
 }
 
-async function waitForPort(port, ms) {
+async function waitForPort(port, ms, what) {
   const deadline = Date.now() + ms;
   for (;;) {
     const open = await new Promise((resolve) => {
@@ -37,7 +37,7 @@ async function waitForPort(port, ms) {
       socket.once("error", () => resolve(false));
     });
     if (open) return;
-    if (Date.now() > deadline) throw new Error(`tauri-driver did not listen on ${port}`);
+    if (Date.now() > deadline) throw new Error(`${what} did not listen on ${port}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -48,7 +48,9 @@ async function waitForPort(port, ms) {
  */
 export async function openApp(args = ["--demo"], home = mkdtempSync(path.join(tmpdir(), "tasklane-e2e-"))) {
   const port = await freePort();
-  const nativePort = await freePort();
+  let nativePort = await freePort();
+  // Each port was free when asked for; the second may be the first again.
+  while (nativePort === port) nativePort = await freePort();
   const driver = spawn(driverBin, ["--port", String(port), "--native-port", String(nativePort)], {
     detached: true,
     stdio: ["ignore", "inherit", "inherit"],
@@ -61,7 +63,11 @@ export async function openApp(args = ["--demo"], home = mkdtempSync(path.join(tm
     }
   };
   try {
-    await waitForPort(port, 20_000);
+    // tauri-driver starts WebKitWebDriver and listens at once, without
+    // waiting for it: a session asked for before WebKitWebDriver listens
+    // fails with "connection refused" (seen once in the app bench).
+    await waitForPort(port, 20_000, "tauri-driver");
+    await waitForPort(nativePort, 20_000, "WebKitWebDriver");
     const browser = await remote({
       hostname: "127.0.0.1",
       port,
