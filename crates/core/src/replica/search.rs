@@ -103,9 +103,10 @@ pub(crate) fn index_new(tx: &Transaction<'_>, entries: &[NewEntry]) -> Result<()
     Ok(())
 }
 
-/// Writes a task's entry; each field is already [`pad`]ded. Prepared once
-/// per batch: looking a statement up in the cache hashes its text, twice,
-/// which per entry added up to a per cent of a first sync's merging.
+/// The statement writing a task's entry, each field already [`pad`]ded.
+/// Prepared once per batch: looking a statement up in the cache hashes its
+/// text twice, which per entry added up to a per cent of a first sync's
+/// merging.
 const INSERT_PADDED: &str =
     "INSERT INTO task_search (rowid, title, description, comments) VALUES (?1, ?2, ?3, ?4)";
 
