@@ -19,6 +19,8 @@ pub use shell::Args;
 
 /// The binary's entry point.
 pub fn main() {
+    // Before anything can start a thread, and before GTK starts.
+    webview::prepare_environment();
     use clap::Parser;
     let args = Args::parse();
     if let Err(message) = shell::run(args) {
