@@ -19,9 +19,9 @@ pub use shell::Args;
 
 /// The binary's entry point.
 pub fn main() {
+    use clap::Parser;
     // Before anything can start a thread, and before GTK starts.
     webview::prepare_environment();
-    use clap::Parser;
     let args = Args::parse();
     if let Err(message) = shell::run(args) {
         eprintln!("tasklane-app: {message}");

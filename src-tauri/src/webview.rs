@@ -59,11 +59,11 @@ mod linux {
     /// none: WebKit compares it with the DRM devices' node paths, so a
     /// name no device has means "no device", as WebKit's own search
     /// would have found.
-    pub(super) const NO_RENDER_NODE: &str = "none";
+    const NO_RENDER_NODE: &str = "none";
 
     /// The variables to set. `is_set` says whether the user already set
     /// one; `render_node` finds the machine's first DRM render node.
-    pub(super) fn environment(
+    fn environment(
         gpu: bool,
         is_set: impl Fn(&str) -> bool,
         render_node: impl FnOnce() -> Option<String>,

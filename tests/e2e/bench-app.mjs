@@ -11,7 +11,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
-import { comm, descendants, openApp, root, until } from "./harness.mjs";
+import { comm, descendants, openApp, root, statFields, until } from "./harness.mjs";
 
 const [full, empty] = process.argv.slice(2);
 const runs = Number(process.env.TASKLANE_BENCH_RUNS ?? 3);
@@ -27,9 +27,8 @@ const clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8
 function appStartedAt() {
   const app = descendants(process.pid).find((pid) => comm(pid) === "tasklane-app");
   if (app === undefined) throw new Error("the app process is not running");
-  const stat = readFileSync(`/proc/${app}/stat`, "utf8");
-  // Field 22, counted after the command name (which may hold spaces).
-  const startedSec = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]) / clockTicks;
+  // Field 22: the start, in clock ticks since boot.
+  const startedSec = Number(statFields(app)[19]) / clockTicks;
   const now = Date.now();
   const uptimeSec = Number(readFileSync("/proc/uptime", "utf8").split(" ")[0]);
   return now - (uptimeSec - startedSec) * 1000;

@@ -121,8 +121,7 @@ export function descendants(pid) {
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const ppid = parentOf(entry);
       if (!children.has(ppid)) children.set(ppid, []);
       children.get(ppid).push(Number(entry));
     } catch {
@@ -138,6 +137,20 @@ export function descendants(pid) {
   };
   walk(pid);
   return out;
+}
+
+/**
+ * A process's `/proc/PID/stat` fields after its command name (which may
+ * hold spaces): index 0 is field 3 (the state), 1 the parent, 19 the start.
+ */
+export function statFields(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
+/** A process's parent. */
+export function parentOf(pid) {
+  return Number(statFields(pid)[1]);
 }
 
 /** A process's command name (as `ps` shows it), or "" once it is gone. */

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 
-import { comm, descendants, openApp, root, screenshot, until } from "./harness.mjs";
+import { comm, descendants, openApp, parentOf, root, screenshot, until } from "./harness.mjs";
 
 const cli = process.env.TASKLANE_CLI ?? path.join(root, "target/debug/tasklane");
 const appBin = process.env.TASKLANE_APP ?? path.join(root, "target/debug/tasklane-app");
@@ -62,8 +62,7 @@ test("starting the app again with --open-task shows that task in the running win
 test("painting without GPU compositing, the app's own process loads no GL driver (decision 0022)", () => {
   const web = descendants(process.pid).find((pid) => comm(pid) === "WebKitWebProces");
   assert.ok(web !== undefined, "a WebKit web process runs");
-  const stat = readFileSync(`/proc/${web}/stat`, "utf8");
-  const appPid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  const appPid = parentOf(web);
   assert.equal(comm(appPid), "tasklane-app");
   const maps = (pid) => readFileSync(`/proc/${pid}/maps`, "utf8");
   // Mesa's GL driver, and llvmpipe's LLVM with it. WebKitGTK's web process
