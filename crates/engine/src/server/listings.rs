@@ -9,7 +9,7 @@
 //! would be.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::Result;
 
@@ -25,7 +25,19 @@ pub struct Listings {
 struct Entry {
     key: String,
     generation: u64,
-    ids: Arc<[i64]>,
+    /// Empty until computed. Its own lock, held while computing: pages of
+    /// one listing asked for at once (a client reading ahead) wait for one
+    /// computation instead of each running their own, while other
+    /// listings go on.
+    ids: Arc<Mutex<Option<Arc<[i64]>>>>,
+}
+
+impl Entry {
+    /// Empty and not being computed (another asker may have taken over
+    /// after a failure: never waited for here, under the list's lock).
+    fn abandoned(&self) -> bool {
+        matches!(self.ids.try_lock(), Ok(ids) if ids.is_none())
+    }
 }
 
 impl Listings {
@@ -37,26 +49,46 @@ impl Listings {
         generation: u64,
         compute: impl FnOnce() -> Result<Vec<i64>>,
     ) -> Result<Arc<[i64]>> {
-        if let Some(hit) = self
-            .lock()
-            .iter()
-            .find(|e| e.key == key && e.generation == generation)
-        {
-            return Ok(hit.ids.clone());
+        let slot = {
+            let mut recent = self.lock();
+            match recent
+                .iter()
+                .find(|e| e.key == key && e.generation == generation)
+            {
+                Some(hit) => hit.ids.clone(),
+                None => {
+                    recent.retain(|e| e.generation == generation);
+                    let ids = Arc::new(Mutex::new(None));
+                    recent.push_back(Entry {
+                        key: key.to_owned(),
+                        generation,
+                        ids: ids.clone(),
+                    });
+                    while recent.len() > REMEMBERED {
+                        recent.pop_front();
+                    }
+                    ids
+                }
+            }
+        };
+        let mut ids = slot.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(ids) = ids.as_ref() {
+            return Ok(ids.clone());
         }
-        // Computed without the lock: other listings need not wait for it.
-        let ids: Arc<[i64]> = compute()?.into();
-        let mut recent = self.lock();
-        recent.retain(|e| e.generation == generation && e.key != key);
-        recent.push_back(Entry {
-            key: key.to_owned(),
-            generation,
-            ids: ids.clone(),
-        });
-        while recent.len() > REMEMBERED {
-            recent.pop_front();
+        match compute() {
+            Ok(computed) => {
+                let computed: Arc<[i64]> = computed.into();
+                *ids = Some(computed.clone());
+                Ok(computed)
+            }
+            Err(e) => {
+                // Nothing remembered; whoever waited computes again.
+                drop(ids);
+                self.lock()
+                    .retain(|e| !(Arc::ptr_eq(&e.ids, &slot) && e.abandoned()));
+                Err(e)
+            }
         }
-        Ok(ids)
     }
 
     /// The ids of rows `offset .. offset + count` (`count` `None`: all the
@@ -82,7 +114,7 @@ impl Listings {
         Ok(all[from..to].to_vec())
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Entry>> {
+    fn lock(&self) -> MutexGuard<'_, VecDeque<Entry>> {
         // Entries are replaced whole; a poisoned lock holds nothing half-written.
         self.recent.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -145,10 +177,58 @@ mod tests {
             Err(crate::error::EngineError::invalid("no"))
         });
         assert!(failed.is_err());
-        assert_eq!(
-            listings.lock().len(),
-            REMEMBERED,
+        assert!(
+            listings.lock().iter().all(|e| e.key != "broken"),
             "a failure remembers nothing"
         );
+        let again = listings.ids("broken", 1, || Ok(vec![7])).unwrap();
+        assert_eq!(&*again, &[7], "the next asker computes it");
+    }
+
+    #[test]
+    fn pages_asked_for_at_once_wait_for_one_computation() {
+        let listings = Arc::new(Listings::default());
+        let computed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let barrier = Arc::new(std::sync::Barrier::new(4));
+        let askers: Vec<_> = (0..4)
+            .map(|_| {
+                let (listings, computed, barrier) =
+                    (listings.clone(), computed.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    listings
+                        .ids("mine", 1, || {
+                            computed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            // Long enough for the others to arrive meanwhile.
+                            std::thread::sleep(std::time::Duration::from_millis(50));
+                            Ok(vec![1, 2, 3])
+                        })
+                        .unwrap()
+                })
+            })
+            .collect();
+        for asker in askers {
+            assert_eq!(&*asker.join().unwrap(), &[1, 2, 3]);
+        }
+        assert_eq!(computed.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // Another listing is not held up by one being computed: the slow
+        // one finishes only after the quick one was answered.
+        let (answered, told) = std::sync::mpsc::channel::<()>();
+        let (computing, started) = std::sync::mpsc::channel::<()>();
+        let slow = {
+            let listings = listings.clone();
+            std::thread::spawn(move || {
+                listings.ids("slow", 1, || {
+                    computing.send(()).unwrap();
+                    told.recv_timeout(std::time::Duration::from_secs(30))
+                        .map_err(|_| crate::error::EngineError::invalid("held up"))?;
+                    Ok(vec![])
+                })
+            })
+        };
+        started.recv().unwrap();
+        listings.ids("quick", 1, || Ok(vec![9])).unwrap();
+        answered.send(()).unwrap();
+        slow.join().unwrap().unwrap();
     }
 }
