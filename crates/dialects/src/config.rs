@@ -49,7 +49,15 @@ pub struct Limits {
     /// Pages a client walks on its own (for example to find one task by
     /// its stable key) before giving up.
     pub max_scan_pages: u32,
+    /// Pages of a whole listing asked for before their turn, so that the
+    /// server prepares them while the client reads the ones before (0:
+    /// none; at most [`MAX_PAGES_AHEAD`]). See `Http::read_ahead`.
+    pub pages_ahead: u32,
 }
+
+/// The most listing pages a client has in flight besides the one it
+/// reads: a server is never asked for more at once by one listing.
+pub const MAX_PAGES_AHEAD: u32 = 4;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -59,6 +67,7 @@ impl Default for Limits {
             max_response_bytes: 16 * 1024 * 1024,
             page_size: 100,
             max_scan_pages: 20,
+            pages_ahead: 2,
         }
     }
 }
@@ -68,6 +77,11 @@ impl Limits {
     /// at 1000; OMFLOW's and Hitachi's have no documented maximum).
     pub(crate) fn page(&self) -> u32 {
         self.page_size.clamp(1, 1000)
+    }
+
+    /// The pages read ahead, within [`MAX_PAGES_AHEAD`].
+    pub(crate) fn pages_ahead(&self) -> u32 {
+        self.pages_ahead.min(MAX_PAGES_AHEAD)
     }
 }
 

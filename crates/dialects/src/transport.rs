@@ -8,6 +8,7 @@
 //! a missing permission as a redirect), and following one could carry the
 //! credentials to another host.
 
+use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -34,8 +35,8 @@ pub(crate) struct Http {
     base: Url,
     limits: Limits,
     idempotency_keys: AtomicBool,
-    /// A request sent before its turn ([`Http::read_ahead`]).
-    ahead: Mutex<Option<Ahead>>,
+    /// Requests sent before their turn, oldest first ([`Http::read_ahead`]).
+    ahead: Mutex<VecDeque<Ahead>>,
 }
 
 /// A complete answer, body read within the limit.
@@ -70,7 +71,7 @@ impl Http {
             base,
             limits: config.limits.clone(),
             idempotency_keys: AtomicBool::new(false),
-            ahead: Mutex::new(None),
+            ahead: Mutex::new(VecDeque::new()),
         })
     }
 
@@ -135,14 +136,23 @@ impl Http {
     }
 
     /// Sends the read `req` now, before its turn, for [`Self::claim`] to
-    /// pick up under `key`: the next page of a long listing travels (and
-    /// the server prepares it) while this one is decoded and merged. One
-    /// request waits at most; a newer one replaces it. Without a tokio
-    /// runtime to run it on, nothing is sent and the claim sends as usual.
+    /// pick up under `key`: the next pages of a long listing travel (and
+    /// the server prepares them) while this one is decoded and merged.
+    /// Requests wait in the order sent, at most
+    /// [`Limits::pages_ahead`](crate::config::Limits) of them: a newer one
+    /// pushes out the oldest, and one whose key is already waiting is not
+    /// sent again. Without a tokio runtime to run it on, nothing is sent
+    /// and the claim sends as usual.
     pub fn read_ahead(&self, key: String, req: RequestBuilder) {
+        let room = usize::try_from(self.limits.pages_ahead()).unwrap_or(0);
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
+        // Held from the check to the push: two calls for one key send once.
+        let mut ahead = self.ahead();
+        if room == 0 || ahead.iter().any(|a| a.key == key) {
+            return;
+        }
         let max = self.limits.max_response_bytes;
         let reply = runtime.spawn(async move {
             let resp = req
@@ -151,30 +161,39 @@ impl Http {
                 .map_err(|e| classify::from_reqwest(&e, Effect::Read))?;
             receive(resp, max, Effect::Read).await
         });
-        *self.ahead() = Some(Ahead { key, reply });
+        ahead.push_back(Ahead { key, reply });
+        while ahead.len() > room {
+            ahead.pop_front();
+        }
     }
 
     /// The answer to the request read ahead under `key`, if there is one
-    /// and it succeeded (2xx). `None` (a different or no request waiting,
-    /// or one that failed, was refused or was cancelled) means: send it
-    /// now. A failed read ahead is not reported, because sending again
-    /// tells the same or better, through the dialect's own handling (a
-    /// renewed login, its error bodies). A different request waiting is
-    /// dropped: the listing it anticipated went elsewhere or stopped, and
-    /// a later one must not be answered with what the server said back
-    /// then.
+    /// and it succeeded (2xx). `None` (no such request waiting, or one
+    /// that failed, was refused or was cancelled) means: send it now. A
+    /// failed read ahead is not reported, because sending again tells the
+    /// same or better, through the dialect's own handling (a renewed
+    /// login, its error bodies). Requests sent before the one claimed are
+    /// dropped: the listing went past them. With none under `key`, all
+    /// are dropped: the listing they anticipated went elsewhere or
+    /// stopped, and a later one must not be answered with what the server
+    /// said back then.
     pub async fn claim(&self, key: &str) -> Option<Reply> {
-        let mut waiting = self.ahead().take()?;
-        if waiting.key != key {
-            return None;
-        }
+        let mut waiting = {
+            let mut ahead = self.ahead();
+            let Some(at) = ahead.iter().position(|a| a.key == key) else {
+                ahead.clear();
+                return None;
+            };
+            ahead.drain(..at);
+            ahead.pop_front()?
+        };
         // Dropped while waiting here (the claim cancelled), `waiting`
         // cancels the request too.
         let reply = (&mut waiting.reply).await.ok()?.ok()?;
         reply.is_success().then_some(reply)
     }
 
-    fn ahead(&self) -> std::sync::MutexGuard<'_, Option<Ahead>> {
+    fn ahead(&self) -> std::sync::MutexGuard<'_, VecDeque<Ahead>> {
         self.ahead.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -385,6 +404,59 @@ mod tests {
         // where the dialect reads its error body (or logs in again).
         let key = ahead(&http, "no-such-page");
         assert!(http.claim(&key).await.is_none());
+    }
+
+    /// Waits until the server has answered `n` requests.
+    async fn answered_by(answered: &AtomicUsize, n: usize) {
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while answered.load(Ordering::SeqCst) < n {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("the reads ahead reach the server");
+    }
+
+    #[tokio::test]
+    async fn pages_ahead_travel_at_once_and_are_claimed_in_turn() {
+        let (base, answered) = server().await;
+        let http = http(&base);
+        assert_eq!(http.limits().pages_ahead(), 2);
+
+        let first = ahead(&http, "page?n=1");
+        let second = ahead(&http, "page?n=2");
+        // Asked for again while waiting: not sent twice.
+        ahead(&http, "page?n=1");
+        answered_by(&answered, 2).await;
+        assert_eq!(http.claim(&first).await.unwrap().body, b"page 1");
+        assert_eq!(http.claim(&second).await.unwrap().body, b"page 2");
+        assert_eq!(answered.load(Ordering::SeqCst), 2);
+
+        // A third pushes out the oldest; claiming a later one drops those
+        // before it, which the listing went past; claiming one that is not
+        // waiting drops them all.
+        let pushed_out = ahead(&http, "page?n=3");
+        let skipped = ahead(&http, "page?n=4");
+        let claimed = ahead(&http, "page?n=5");
+        assert_eq!(http.claim(&claimed).await.unwrap().body, b"page 5");
+        assert!(http.claim(&skipped).await.is_none());
+        let abandoned = ahead(&http, "page?n=6");
+        assert!(http.claim(&pushed_out).await.is_none());
+        assert!(http.claim(&abandoned).await.is_none());
+
+        // None ahead when the limits say so.
+        let config = ClientConfig::new(base.as_str(), "amy", Password::new("pw"))
+            .unwrap()
+            .with_limits(Limits {
+                pages_ahead: 0,
+                ..Limits::default()
+            });
+        let none = Http::new(&config, "text/plain").unwrap();
+        let before = answered.load(Ordering::SeqCst);
+        let key = ahead(&none, "page?n=7");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(none.claim(&key).await.is_none());
+        assert_eq!(answered.load(Ordering::SeqCst), before);
     }
 
     #[tokio::test]

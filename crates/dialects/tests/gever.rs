@@ -620,6 +620,40 @@ async fn a_whole_listing_asks_for_the_next_page_while_this_one_is_merged_and_for
 }
 
 #[tokio::test]
+async fn two_pages_travel_ahead_and_none_past_the_total() {
+    // Seven tasks of amy's, two to a page: pages at 0, 2, 4 and 6.
+    let tasks = (1..=7)
+        .map(|n| {
+            task(
+                n,
+                "task-state-open",
+                "amy",
+                &format!("2026-11-20T1{n}:00:00"),
+            )
+        })
+        .collect();
+    let stub = stub(tasks);
+    let (_server, client) = start(&stub).await;
+    let mut page = client.list_page(&ListMode::Full, None).await.unwrap();
+    let mut asked = index_pages_asked(&stub).await;
+    asked.sort();
+    assert_eq!(asked, ["0", "2", "4"], "the next two pages asked for ahead");
+    let mut listed = page.tasks.len();
+    while let Some(next) = page.next.take() {
+        page = client
+            .list_page(&ListMode::Full, Some(&next))
+            .await
+            .unwrap();
+        listed += page.tasks.len();
+    }
+    assert_eq!(listed, 7);
+    // Each page once; the total is known, so nothing past it.
+    let mut asked = index_pages_asked(&stub).await;
+    asked.sort();
+    assert_eq!(asked, ["0", "2", "4", "6"]);
+}
+
+#[tokio::test]
 async fn an_incremental_listing_stops_at_the_watermark_less_a_margin() {
     let stub = stub(three_tasks());
     let (_server, client) = start(&stub).await;

@@ -380,32 +380,47 @@ async fn a_full_listing_pages_with_limit_as_an_end_index_and_explicit_order() {
 }
 
 #[tokio::test]
-async fn a_whole_listing_asks_for_the_next_page_while_this_one_is_merged() {
+async fn a_whole_listing_asks_for_the_next_pages_while_this_one_is_merged() {
     let stub = stub_with(5);
     let (_server, client) = start(&stub).await;
     let starts = || async {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        stub.lock()
+        // Sorted: the pages read ahead travel at once, in any order.
+        let mut starts = stub
+            .lock()
             .unwrap()
             .list_requests
             .iter()
             .map(|r| r["start"].as_i64().unwrap())
-            .collect::<Vec<_>>()
+            .collect::<Vec<_>>();
+        starts.sort_unstable();
+        starts
     };
     let first = client.list_page(&ListMode::Full, None).await.unwrap();
-    assert_eq!(starts().await, [0, 2], "the second page asked for ahead");
+    assert_eq!(
+        starts().await,
+        [0, 2, 4],
+        "the next two pages asked for ahead"
+    );
     // Sent with the session's security code, like any request.
     assert!(
-        stub.lock().unwrap().list_requests[1]["security"]
-            .as_str()
-            .is_some_and(|c| !c.is_empty())
+        stub.lock().unwrap().list_requests[1..]
+            .iter()
+            .all(|r| r["security"].as_str().is_some_and(|c| !c.is_empty()))
     );
     let second = client
         .list_page(&ListMode::Full, first.next.as_deref())
         .await
         .unwrap();
     assert_eq!(second.tasks.len(), 2);
-    assert_eq!(starts().await, [0, 2, 4], "the answer read ahead was used");
+    let third = client
+        .list_page(&ListMode::Full, second.next.as_deref())
+        .await
+        .unwrap();
+    assert_eq!((third.tasks.len(), third.next), (1, None));
+    // The answers read ahead were used; the full second page sent the
+    // one after the last ahead, which is what reading two ahead costs.
+    assert_eq!(starts().await, [0, 2, 4, 6]);
 
     // An incremental listing reads nothing ahead.
     stub.lock().unwrap().list_requests.clear();

@@ -398,11 +398,17 @@ impl GeverClient {
             }
         };
         let index: GlobalIndex = self.json_of(reply, "GEVER @globalindex").await?;
-        // The next page of a whole listing is sure to be asked for: it
-        // travels while this one is read and merged.
+        // The next pages of a whole listing are sure to be asked for: they
+        // travel while this one is read and merged.
         let seen = b_start + i64::try_from(index.items.len()).unwrap_or(0);
-        if *mode == ListMode::Full && !index.items.is_empty() && seen < index.items_total {
-            self.read_ahead(page_url(seen)?).await;
+        if *mode == ListMode::Full && !index.items.is_empty() {
+            let ahead = i64::from(self.http.limits().pages_ahead());
+            for start in (0..ahead).map(|k| seen + k * size) {
+                if start >= index.items_total {
+                    break;
+                }
+                self.read_ahead(page_url(start)?).await;
+            }
         }
         self.remember_all(&index);
         let cutoff = match mode {

@@ -231,12 +231,15 @@ impl HitachiClient {
             return Ok(ListPage::default());
         };
         let full = i64::try_from(items.len()).unwrap_or(i64::MAX) >= n;
-        // The next page is sure to be asked for (every listing here is
-        // whole): it travels while this one is read and merged.
+        // The next pages are sure to be asked for (every listing here is
+        // whole, until a page comes back short): they travel while this one
+        // is read and merged.
         if full {
-            let url = self.list_url(&filter, offset + n, n)?;
-            let req = self.request(Method::GET, url.clone());
-            self.http.read_ahead(url.into(), req);
+            for k in 1..=i64::from(self.http.limits().pages_ahead()) {
+                let url = self.list_url(&filter, offset + k * n, n)?;
+                let req = self.request(Method::GET, url.clone());
+                self.http.read_ahead(url.into(), req);
+            }
         }
         Ok(ListPage {
             tasks: items

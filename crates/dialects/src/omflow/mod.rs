@@ -185,11 +185,14 @@ impl OmflowClient {
             .mission_rows(&conditions, order, page * n, (page + 1) * n)
             .await?;
         let full_page = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= n;
-        // The next page of a whole listing is sure to be asked for: it
-        // travels while this one is read and merged.
+        // The next pages of a whole listing are sure to be asked for (until
+        // one comes back short): they travel while this one is read and
+        // merged.
         if since.is_none() && full_page {
-            self.read_ahead_rows(&conditions, order, (page + 1) * n, (page + 2) * n)
-                .await;
+            for next in (1..=i64::from(self.http.limits().pages_ahead())).map(|k| page + k) {
+                self.read_ahead_rows(&conditions, order, next * n, (next + 1) * n)
+                    .await;
+            }
         }
         for row in &rows {
             if let Some(t) = &row.updatetime

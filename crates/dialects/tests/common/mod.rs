@@ -60,6 +60,7 @@ pub fn config(base: &str, user: &str, password: &str) -> ClientConfig {
             max_response_bytes: 1024 * 1024,
             page_size: 2,
             max_scan_pages: 5,
+            ..Limits::default()
         })
 }
 
