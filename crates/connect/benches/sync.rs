@@ -5,9 +5,12 @@
 //!   OMFLOW, Hitachi) into an empty replica, against *download + bare
 //!   insert*: fetching the very same pages (`@globalindex`, the my-mission
 //!   list, the work-item list) with a plain HTTP client without reading
-//!   them, plus inserting N rows into a plain SQLite table in one
-//!   transaction; then the next sync through the same dialect with
-//!   nothing changed;
+//!   them, one request at a time, plus inserting N rows into a plain
+//!   SQLite table in one transaction; then the next sync through the same
+//!   dialect with nothing changed. Beside it, the same download with as
+//!   many requests in flight as the clients keep by reading pages ahead
+//!   (decisions/0023), so that what reading ahead gains is not taken for
+//!   cheaper processing;
 //! - **incremental sync** (GEVER) after 100 (and 1,000) of the N tasks
 //!   changed, against the same sync with nothing changed;
 //! - **details of 100 changed tasks** (GEVER), fetched by a sync as it
@@ -18,8 +21,11 @@
 //! The engine holds N tasks for each dialect's user: GEVER tasks for
 //! hans.muster, OMFLOW payment tickets waiting at wang.xiaoming's step,
 //! Hitachi work items ready in tanaka's lane. `TASKLANE_BENCH_TASKS` sets
-//! N (default 100,000) and
-//! `TASKLANE_BENCH_OPS` the ops replayed (default 10,000). Details are not
+//! N (default 100,000), `TASKLANE_BENCH_OPS` the ops replayed (default
+//! 10,000), `TASKLANE_BENCH_DIALECTS` (e.g. `hitachi`, or `gever,omflow`)
+//! the initial syncs run, the others and what follows GEVER's skipped (for
+//! profiling one dialect's sync alone), and `TASKLANE_BENCH_PAGES_AHEAD`
+//! the pages the clients read ahead (default 2). Details are not
 //! fetched in the other timed runs (`details_per_run = 0`): they are the
 //! refresh step's, spread over later runs. Prints a table and writes
 //! `target/bench-summary/sync.json`. Under `cargo test` it runs once on a
@@ -39,7 +45,7 @@ use tasklane_core::remote::Remote;
 use tasklane_core::replica::accounts;
 use tasklane_core::sync::notify::Recording;
 use tasklane_core::sync::{self, Options, Report};
-use tasklane_dialects::Password;
+use tasklane_dialects::{ClientConfig, GeverClient, HitachiClient, Limits, OmflowClient, Password};
 use tasklane_engine::flows::{self, FieldValue};
 use tasklane_engine::server::{Background, ServerConfig};
 use tasklane_engine::{CreateTask, Engine, LocalRemote, create_task, demo};
@@ -165,6 +171,22 @@ impl Dialect {
             Dialect::Omflow => "omflow",
             Dialect::Hitachi => "hitachi",
         }
+    }
+
+    /// The dialects `TASKLANE_BENCH_DIALECTS` names, all by default.
+    fn chosen() -> Vec<Dialect> {
+        let Ok(names) = std::env::var("TASKLANE_BENCH_DIALECTS") else {
+            return Dialect::ALL.to_vec();
+        };
+        let chosen: Vec<Dialect> = Dialect::ALL
+            .into_iter()
+            .filter(|d| names.split(',').any(|n| n.trim() == d.name()))
+            .collect();
+        assert!(
+            !chosen.is_empty(),
+            "TASKLANE_BENCH_DIALECTS={names:?} names no dialect"
+        );
+        chosen
     }
 
     fn kind(self) -> AccountKind {
@@ -339,8 +361,10 @@ fn refresh_details(
 }
 
 /// The same listing pages the dialect's client asks for (`pages` of
-/// them), downloaded and not read: what HTTP and the server cost.
-fn download(dialect: Dialect, url: &str, pages: usize) -> Duration {
+/// them), downloaded and not read: what HTTP and the server cost. One
+/// request at a time, as a plain client asks; or `in_flight` at once, as
+/// the dialect clients do by reading pages ahead.
+fn download(dialect: Dialect, url: &str, pages: usize, in_flight: usize) -> Duration {
     tasklane_dialects::tls::install_default_provider();
     let client = reqwest::Client::new();
     let started = Instant::now();
@@ -361,17 +385,56 @@ fn download(dialect: Dialect, url: &str, pages: usize) -> Duration {
             }
             Dialect::Gever | Dialect::Hitachi => String::new(),
         };
+        let mut waiting = std::collections::VecDeque::new();
         for page in 0..pages {
-            let answer = dialect
-                .page(&client, url, &security, page)
-                .send()
-                .await
-                .unwrap();
-            assert!(answer.status().is_success(), "{answer:?}");
-            answer.bytes().await.unwrap();
+            let req = dialect.page(&client, url, &security, page);
+            waiting.push_back(tokio::spawn(async move {
+                let answer = req.send().await.unwrap();
+                assert!(answer.status().is_success(), "{answer:?}");
+                answer.bytes().await.unwrap();
+            }));
+            if waiting.len() >= in_flight {
+                waiting.pop_front().unwrap().await.unwrap();
+            }
+        }
+        for w in waiting {
+            w.await.unwrap();
         }
     });
     started.elapsed()
+}
+
+/// The clients' limits: the default ones, with
+/// `TASKLANE_BENCH_PAGES_AHEAD` pages read ahead if set (`1` is how the
+/// clients read before decisions/0023, for comparing).
+fn limits() -> Limits {
+    let mut limits = Limits::default();
+    if let Some(ahead) = std::env::var("TASKLANE_BENCH_PAGES_AHEAD")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        limits.pages_ahead = ahead;
+    }
+    limits
+}
+
+/// A dialect's client for `account`, held to [`limits`].
+fn remote(account: &Account) -> Box<dyn Remote> {
+    let config = ClientConfig::from_account(account, Password::new(demo::PASSWORD))
+        .unwrap()
+        .with_limits(limits());
+    match account.kind {
+        AccountKind::Gever => Box::new(GeverClient::new(config).unwrap()),
+        AccountKind::Omflow => Box::new(OmflowClient::new(config).unwrap()),
+        AccountKind::Hitachi => Box::new(HitachiClient::new(config).unwrap()),
+        AccountKind::Local => unreachable!("served in-process"),
+    }
+}
+
+/// The listing requests a dialect client has in flight at most: those it
+/// reads ahead (it waits for the page it reads among them).
+fn in_flight() -> usize {
+    limits().pages_ahead.max(1) as usize
 }
 
 /// The pages a client reads to list `pulled` tasks: GEVER knows the total
@@ -470,6 +533,9 @@ struct Initial {
     remote: Box<dyn Remote>,
     sync: Duration,
     download: Duration,
+    /// The same download with as many requests in flight as the client
+    /// keeps while it reads ahead.
+    download_in_flight: Duration,
     insert: Duration,
     /// A second sync right after, nothing changed.
     again: Duration,
@@ -479,11 +545,12 @@ struct Initial {
 
 fn initial_sync(dialect: Dialect, server: &str, n: usize) -> Initial {
     let url = dialect.url(server);
-    // The GEVER server remembers a listing's order after its first page
-    // until the next write; whichever of sync and download came first would
-    // pay for ordering all N tasks alone, so one page is asked for first
-    // and both read a remembered listing (the same for every dialect).
-    download(dialect, &url, 1);
+    // The server remembers a listing's order once a page after the first
+    // was asked for, until the next write; whichever of sync and download
+    // came first would pay for ordering all N tasks alone, so two pages are
+    // asked for first and both read a remembered listing (the same for
+    // every dialect).
+    download(dialect, &url, 2, 1);
     let dir = tempfile::tempdir().unwrap();
     let (mut replica, account) = replica_for(
         dir.path(),
@@ -492,10 +559,12 @@ fn initial_sync(dialect: Dialect, server: &str, n: usize) -> Initial {
         dialect.user(),
         dialect.settings(),
     );
-    let remote = tasklane_dialects::remote_for(&account, Password::new(demo::PASSWORD)).unwrap();
+    let remote = remote(&account);
     let (sync, report) = sync_once(&mut replica, &account, remote.as_ref());
     assert!(report.pulled >= n, "{}: {report:?}", dialect.name());
-    let download = download(dialect, &url, pages_listed(dialect, report.pulled));
+    let pages = pages_listed(dialect, report.pulled);
+    let download_in_flight = download(dialect, &url, pages, in_flight());
+    let download = download(dialect, &url, pages, 1);
     let insert = bare_insert(dir.path(), n);
     let (again, _) = sync_once(&mut replica, &account, remote.as_ref());
     Initial {
@@ -504,6 +573,7 @@ fn initial_sync(dialect: Dialect, server: &str, n: usize) -> Initial {
         remote,
         sync,
         download,
+        download_in_flight,
         insert,
         again,
         _dir: dir,
@@ -523,14 +593,18 @@ fn main() {
     // Initial sync through each dialect, each next to its baseline.
     let mut initial = Map::new();
     let mut gever = None;
-    for dialect in Dialect::ALL {
+    for dialect in Dialect::chosen() {
         let run = initial_sync(dialect, &server.url(), n);
         let baseline = run.download + run.insert;
+        let in_flight_baseline = run.download_in_flight + run.insert;
         eprintln!(
-            "initial sync through {}: {:.2} s, {:.2}x download + insert; next sync {:.0} ms",
+            "initial sync through {}: {:.2} s, {:.2}x download + insert \
+             ({:.2}x with {} requests in flight); next sync {:.0} ms",
             dialect.name(),
             secs(run.sync),
             secs(run.sync) / secs(baseline),
+            secs(run.sync) / secs(in_flight_baseline),
+            in_flight(),
             secs(run.again) * 1e3
         );
         initial.insert(
@@ -540,6 +614,10 @@ fn main() {
                 "baseline_download_s": secs(run.download),
                 "baseline_bare_insert_s": secs(run.insert),
                 "initial_ratio_to_download_plus_insert": secs(run.sync) / secs(baseline),
+                "download_in_flight_s": secs(run.download_in_flight),
+                "requests_in_flight": in_flight(),
+                "initial_ratio_to_download_in_flight_plus_insert":
+                    secs(run.sync) / secs(in_flight_baseline),
                 "next_sync_unchanged_ms": secs(run.again) * 1e3,
             }),
         );
@@ -547,12 +625,16 @@ fn main() {
             gever = Some(run);
         }
     }
-    let Initial {
+    let Some(Initial {
         mut replica,
         account,
         remote,
         ..
-    } = gever.unwrap();
+    }) = gever
+    else {
+        println!("{}", serde_json::to_string_pretty(&initial).unwrap());
+        return;
+    };
 
     // Incremental: nothing changed, 100 changed, 1,000 changed.
     let (unchanged, _) = sync_once(&mut replica, &account, remote.as_ref());
