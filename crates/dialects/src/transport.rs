@@ -394,7 +394,7 @@ mod tests {
             "dropped by the other claim"
         );
 
-        // A newer read ahead replaces an older one.
+        // A later read ahead is claimed past an earlier one.
         ahead(&http, "page?n=5");
         let new = ahead(&http, "page?n=6");
         let reply = http.claim(&new).await.unwrap();
