@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
 import { openApp, screenshot, until } from "./harness.mjs";
+import { click, openTask, queueLength, rowTitles } from "./inbox.mjs";
 
 let app;
 let browser;
@@ -12,18 +13,12 @@ before(async () => {
   app = await openApp(["--demo"]);
   browser = app.browser;
   // The first sync of every account fills the inbox.
-  await until(async () => (await rowTitles()).length >= 15, "the demo inbox", 60_000);
+  await until(async () => (await rowTitles(browser)).length >= 15, "the demo inbox", 60_000);
 });
 
 after(async () => {
   await app?.stop();
 });
-
-async function rowTitles() {
-  return browser.execute(() =>
-    [...document.querySelectorAll('.inbox-body [role="row"] .cell-title')].map((e) => e.textContent.trim()),
-  );
-}
 
 async function search(text) {
   const box = await browser.$('[data-testid="search-box"]');
@@ -34,30 +29,8 @@ async function search(text) {
   if (text) await box.addValue(text);
 }
 
-async function openTask(title) {
-  await until(async () => (await rowTitles()).some((t) => t.includes(title)), `a row "${title}"`);
-  const row = await browser.$(`//div[@role="row"][.//*[contains(@class,"cell-title")][contains(., "${title}")]]`);
-  await row.$(".cell-title").click();
-  await until(
-    async () => (await (await browser.$('[data-testid="task-title"]')).getText()).includes(title),
-    `the detail of "${title}"`,
-  );
-}
-
-/** Clicks an element once it is there. */
-async function click(selector) {
-  const element = await browser.$(selector);
-  await element.waitForClickable({ timeout: 15_000 });
-  await element.click();
-}
-
-async function queueLength() {
-  const text = await (await browser.$('[data-testid="status-queue"]')).getText();
-  return Number.parseInt(text, 10);
-}
-
 async function allSent() {
-  await until(async () => (await queueLength()) === 0, "the outbox to empty", 60_000);
+  await until(async () => (await queueLength(browser)) === 0, "the outbox to empty", 60_000);
 }
 
 test("the demo inbox shows tasks from the local account and every server dialect", async () => {
@@ -73,25 +46,25 @@ test("the demo inbox shows tasks from the local account and every server dialect
 test("searching in Chinese and in Japanese finds the tasks", async () => {
   await search("請款");
   await until(async () => {
-    const titles = await rowTitles();
+    const titles = await rowTitles(browser);
     return titles.length === 3 && titles.every((t) => t.includes("請款"));
   }, "three 請款 tasks");
   await screenshot(browser, "search-chinese");
   await search("請求書");
   await until(async () => {
-    const titles = await rowTitles();
+    const titles = await rowTitles(browser);
     return titles.length === 1 && titles[0].includes("作業者実行");
   }, "the Hitachi task");
   await search("");
-  await until(async () => (await rowTitles()).length >= 15, "the whole inbox again");
+  await until(async () => (await rowTitles(browser)).length >= 15, "the whole inbox again");
 });
 
 test("a comment with HTML and script is shown as text, runs nothing, and reaches GEVER", async () => {
-  await openTask("Vertrag mit Lieferant Huber AG");
+  await openTask(browser, "Vertrag mit Lieferant Huber AG");
   const payload = `<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script> Bitte prüfen`;
   const box = await browser.$('[data-testid="comment-box"]');
   await box.setValue(payload);
-  await (await browser.$('[data-testid="comment-submit"]')).click();
+  await click(browser, '[data-testid="comment-submit"]');
   const comment = await until(async () => {
     for (const c of await browser.$$('[data-testid="comment"]')) {
       if ((await c.getText()).includes("Bitte prüfen")) return c;
@@ -102,13 +75,24 @@ test("a comment with HTML and script is shown as text, runs nothing, and reaches
   assert.equal((await comment.$$("img")).length, 0);
   assert.equal(await browser.execute(() => window.__pwned), null);
   await allSent();
-  await until(async () => (await comment.$$('[data-testid="comment-pending"]')).length === 0, "the comment confirmed");
+  // Looked up afresh: the confirmed comment is rendered anew, so the
+  // element found above may be gone.
+  await until(
+    () =>
+      browser.execute(() => {
+        const found = [...document.querySelectorAll('[data-testid="comment"]')].find((c) =>
+          c.textContent.includes("Bitte prüfen"),
+        );
+        return Boolean(found) && !found.querySelector('[data-testid="comment-pending"]');
+      }),
+    "the comment confirmed",
+  );
   await screenshot(browser, "task-detail");
 });
 
 test("accepting a GEVER task queues the transition and the server applies it", async () => {
-  await openTask("Stellungnahme zum Baugesuch Müller");
-  await click('[data-action="task-transition-open-in-progress"]');
+  await openTask(browser, "Stellungnahme zum Baugesuch Müller");
+  await click(browser, '[data-action="task-transition-open-in-progress"]');
   const submit = await browser.$('[data-testid="action-submit"]');
   if (await submit.isExisting()) await submit.click();
   await allSent();
@@ -135,10 +119,10 @@ async function rowCells(title) {
 
 test("claim next takes an unassigned task from the user's GEVER inbox", async () => {
   const title = "Review: Änderung Personalreglement";
-  await openTask(title);
+  await openTask(browser, title);
   // Group work: nobody is responsible yet, the org unit's inbox is.
   assert.equal((await rowCells(title)).assignee, "inbox:fd");
-  await click('[data-testid="claim-next"]');
+  await click(browser, '[data-testid="claim-next"]');
   // The open task and every Hitachi lane are offered; this one is taken by
   // the action GEVER offers for it (accept).
   const choice = await until(async () => {
@@ -161,15 +145,15 @@ test("claim next takes an unassigned task from the user's GEVER inbox", async ()
 });
 
 test("an OMFLOW quick action and a form push are sent", async () => {
-  await openTask("辦公用品請款單");
-  await click('[data-action="action1"]');
+  await openTask(browser, "辦公用品請款單");
+  await click(browser, '[data-action="action1"]');
   const submit = await browser.$('[data-testid="action-submit"]');
   if (await submit.isExisting()) await submit.click();
   await allSent();
   // The ticket moved on to its next stop: no longer the user's.
-  await until(async () => !(await rowTitles()).some((t) => t.includes("辦公用品請款單")), "the ticket to move on");
-  await openTask("客戶合約變更申請");
-  await click('[data-action="push"]');
+  await until(async () => !(await rowTitles(browser)).some((t) => t.includes("辦公用品請款單")), "the ticket to move on");
+  await openTask(browser, "客戶合約變更申請");
+  await click(browser, '[data-action="push"]');
   const form = await browser.$('[data-testid="action-form"]');
   await form.waitForExist();
   // The form refuses to send without its required fields.
@@ -181,13 +165,13 @@ test("an OMFLOW quick action and a form push are sent", async () => {
   await screenshot(browser, "omflow-push");
   await (await browser.$('[data-testid="action-submit"]')).click();
   await allSent();
-  await until(async () => !(await rowTitles()).some((t) => t.includes("客戶合約變更申請")), "the pushed ticket to move on");
+  await until(async () => !(await rowTitles(browser)).some((t) => t.includes("客戶合約變更申請")), "the pushed ticket to move on");
   const failed = await browser.execute(() => document.querySelectorAll('[data-state="failed"], [data-state="conflict"]').length);
   assert.equal(failed, 0);
 });
 
 test("claim next takes an item from a Hitachi lane", async () => {
-  const before = (await rowTitles()).length;
+  const before = (await rowTitles(browser)).length;
   await (await browser.$('[data-testid="claim-next"]')).click();
   const choices = await browser.$$('[data-testid="claim-choice"]');
   for (const choice of choices) {
@@ -197,7 +181,7 @@ test("claim next takes an item from a Hitachi lane", async () => {
     }
   }
   await allSent();
-  await until(async () => (await rowTitles()).length > before, "the claimed item in the inbox", 30_000);
+  await until(async () => (await rowTitles(browser)).length > before, "the claimed item in the inbox", 30_000);
 });
 
 test("the outbox and the accounts have their views", async () => {

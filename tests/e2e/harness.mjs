@@ -71,7 +71,7 @@ export async function openApp(args = ["--demo"], home = mkdtempSync(path.join(tm
     const browser = await remote({
       hostname: "127.0.0.1",
       port,
-      logLevel: "warn",
+      logLevel: process.env.TASKLANE_E2E_LOG ?? "warn",
       connectionRetryTimeout: 60_000,
       capabilities: {
         "tauri:options": { application: app, args: [...args, "--home", home] },

@@ -13,6 +13,7 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 
 import { openApp, root, screenshot, until } from "./harness.mjs";
+import { click, openTask, queueLength, rowTitles } from "./inbox.mjs";
 
 const cli = process.env.TASKLANE_CLI ?? path.join(root, "target/debug/tasklane");
 // The other device: a tasklane home whose engine is the server's data.
@@ -61,40 +62,13 @@ before(async () => {
   url = server.url;
   app = await openApp(["--demo", "--server", url, "--sync-interval", "5"]);
   browser = app.browser;
-  await until(async () => (await rowTitles()).length >= 15, "the demo inbox", 60_000);
+  await until(async () => (await rowTitles(browser)).length >= 15, "the demo inbox", 60_000);
 });
 
 after(async () => {
   await app?.stop();
   server?.child.kill("SIGTERM");
 });
-
-async function rowTitles() {
-  return browser.execute(() =>
-    [...document.querySelectorAll('.inbox-body [role="row"] .cell-title')].map((e) => e.textContent.trim()),
-  );
-}
-
-async function click(selector) {
-  const element = await browser.$(selector);
-  await element.waitForClickable({ timeout: 15_000 });
-  await element.click();
-}
-
-async function openTask(title) {
-  await until(async () => (await rowTitles()).some((t) => t.includes(title)), `a row "${title}"`);
-  const row = await browser.$(`//div[@role="row"][.//*[contains(@class,"cell-title")][contains(., "${title}")]]`);
-  await row.$(".cell-title").click();
-  await until(
-    async () => (await (await browser.$('[data-testid="task-title"]')).getText()).includes(title),
-    `the detail of "${title}"`,
-  );
-}
-
-async function queueLength() {
-  const text = await (await browser.$('[data-testid="status-queue"]')).getText();
-  return Number.parseInt(text, 10);
-}
 
 async function offlineAccounts() {
   return browser.execute(() =>
@@ -104,17 +78,17 @@ async function offlineAccounts() {
 
 test("actions queued while the server is down wait, visibly", async () => {
   await stopServer();
-  await click('[data-testid="sync-now"]');
+  await click(browser, '[data-testid="sync-now"]');
   await until(async () => (await offlineAccounts()).length === 3, "the three server accounts offline");
-  await openTask("Vertrag mit Lieferant Huber AG");
+  await openTask(browser, "Vertrag mit Lieferant Huber AG");
   await (await browser.$('[data-testid="comment-box"]')).setValue("Unterwegs geschrieben, ohne Netz.");
-  await click('[data-testid="comment-submit"]');
-  await openTask("Stellungnahme zum Baugesuch Müller");
-  await click('[data-action="task-transition-open-in-progress"]');
+  await click(browser, '[data-testid="comment-submit"]');
+  await openTask(browser, "Stellungnahme zum Baugesuch Müller");
+  await click(browser, '[data-action="task-transition-open-in-progress"]');
   const submit = await browser.$('[data-testid="action-submit"]');
   if (await submit.isExisting()) await submit.click();
-  await until(async () => (await queueLength()) === 2, "two queued actions");
-  await click('[data-testid="outbox-button"]');
+  await until(async () => (await queueLength(browser)) === 2, "two queued actions");
+  await click(browser, '[data-testid="outbox-button"]');
   await until(async () => (await browser.$$('[data-testid="outbox-item"]')).length === 2, "two ops in the outbox");
   const states = await browser.execute(() =>
     [...document.querySelectorAll('[data-testid="outbox-item"]')].map((e) => e.dataset.state),
@@ -140,8 +114,8 @@ test("back online, the queued actions are applied once, and the one another devi
   const callsBefore = bus("--method", "org.freedesktop.DBus.Mock.GetCalls");
 
   server = await serve(new URL(url).host);
-  await click('[data-testid="sync-now"]');
-  await until(async () => (await queueLength()) === 0, "the queue to drain", 60_000);
+  await click(browser, '[data-testid="sync-now"]');
+  await until(async () => (await queueLength(browser)) === 0, "the queue to drain", 60_000);
   const conflicts = await until(async () => {
     const items = await browser.$$('[data-testid="outbox-item"][data-state="conflict"]');
     return items.length === 1 ? items : null;
@@ -150,7 +124,7 @@ test("back online, the queued actions are applied once, and the one another devi
   await screenshot(browser, "conflict");
 
   // The comment reached GEVER exactly once.
-  await openTask("Vertrag mit Lieferant Huber AG");
+  await openTask(browser, "Vertrag mit Lieferant Huber AG");
   await until(async () => {
     let ours = 0;
     for (const c of await browser.$$('[data-testid="comment"]')) {
@@ -176,7 +150,7 @@ test("back online, the queued actions are applied once, and the one another devi
     "the notified task opened",
   );
   // Its title is text everywhere: in the inbox row and the detail.
-  assert.ok((await rowTitles()).includes(NEW_TITLE));
+  assert.ok((await rowTitles(browser)).includes(NEW_TITLE));
   assert.equal(await browser.execute(() => document.querySelectorAll(".inbox-body img, .task-title img").length), 0);
   assert.equal(await browser.execute(() => window.__pwned), null);
   await screenshot(browser, "opened-from-notification");

@@ -4,6 +4,7 @@
 # (the UI embedded), under a virtual X server in a private D-Bus session.
 # Usage: tests/e2e/run.sh [FILE.test.mjs]...   (after cargo build -p tasklane-app -p tasklane)
 #        TASKLANE_APP=path/to/tasklane-app tests/e2e/run.sh
+#        TASKLANE_E2E_LOG=info tests/e2e/run.sh   (every WebDriver command logged)
 source "$(dirname "$0")/../../scripts/lib/setup.sh"
 cd "$TASKLANE_ROOT"
 
