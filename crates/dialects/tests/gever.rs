@@ -56,6 +56,9 @@ struct Stub {
     expands_workflow: bool,
     /// `GET <task>/@workflow` requests answered.
     workflow_reads: u32,
+    /// The most items `@globalindex` answers per page, whatever `b_size`
+    /// asks for (a server's own limit).
+    max_batch: Option<usize>,
 }
 
 type Shared = Arc<Mutex<Stub>>;
@@ -471,7 +474,8 @@ fn globalindex(s: &mut Stub, uri: &Uri) -> Response {
     let size: usize = query
         .get("b_size")
         .and_then(|v| v.parse().ok())
-        .unwrap_or(25);
+        .unwrap_or(25)
+        .min(s.max_batch.unwrap_or(usize::MAX));
     let total = items.len();
     let page: Vec<Value> = items
         .iter()
@@ -651,6 +655,39 @@ async fn two_pages_travel_ahead_and_none_past_the_total() {
     let mut asked = index_pages_asked(&stub).await;
     asked.sort();
     assert_eq!(asked, ["0", "2", "4", "6"]);
+}
+
+#[tokio::test]
+async fn pages_read_ahead_start_where_a_server_that_pages_in_fewer_puts_them() {
+    let tasks = (1..=5)
+        .map(|n| {
+            task(
+                n,
+                "task-state-open",
+                "amy",
+                &format!("2026-11-20T1{n}:00:00"),
+            )
+        })
+        .collect();
+    let stub = stub(tasks);
+    // Asked for two at a time, the server answers one.
+    stub.lock().unwrap().max_batch = Some(1);
+    let (_server, client) = start(&stub).await;
+    let mut page = client.list_page(&ListMode::Full, None).await.unwrap();
+    let mut listed = page.tasks.len();
+    while let Some(next) = page.next.take() {
+        page = client
+            .list_page(&ListMode::Full, Some(&next))
+            .await
+            .unwrap();
+        listed += page.tasks.len();
+    }
+    assert_eq!(listed, 5);
+    // Every page read ahead was one the listing then claimed: each start
+    // asked for once, none between or past them.
+    let mut asked = index_pages_asked(&stub).await;
+    asked.sort();
+    assert_eq!(asked, ["0", "1", "2", "3", "4"]);
 }
 
 #[tokio::test]

@@ -399,11 +399,14 @@ impl GeverClient {
         };
         let index: GlobalIndex = self.json_of(reply, "GEVER @globalindex").await?;
         // The next pages of a whole listing are sure to be asked for: they
-        // travel while this one is read and merged.
-        let seen = b_start + i64::try_from(index.items.len()).unwrap_or(0);
-        if *mode == ListMode::Full && !index.items.is_empty() {
+        // travel while this one is read and merged. They start where this
+        // page's length says, which is `size` unless the server pages in
+        // fewer.
+        let length = i64::try_from(index.items.len()).unwrap_or(0);
+        let seen = b_start + length;
+        if *mode == ListMode::Full && length > 0 {
             let ahead = i64::from(self.http.limits().pages_ahead());
-            for start in (0..ahead).map(|k| seen + k * size) {
+            for start in (0..ahead).map(|k| seen + k * length) {
                 if start >= index.items_total {
                     break;
                 }
