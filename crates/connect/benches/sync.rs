@@ -45,7 +45,7 @@ use tasklane_core::remote::Remote;
 use tasklane_core::replica::accounts;
 use tasklane_core::sync::notify::Recording;
 use tasklane_core::sync::{self, Options, Report};
-use tasklane_dialects::{ClientConfig, GeverClient, HitachiClient, Limits, OmflowClient, Password};
+use tasklane_dialects::{ClientConfig, Limits, Password};
 use tasklane_engine::flows::{self, FieldValue};
 use tasklane_engine::server::{Background, ServerConfig};
 use tasklane_engine::{CreateTask, Engine, LocalRemote, create_task, demo};
@@ -423,12 +423,7 @@ fn remote(account: &Account) -> Box<dyn Remote> {
     let config = ClientConfig::from_account(account, Password::new(demo::PASSWORD))
         .unwrap()
         .with_limits(limits());
-    match account.kind {
-        AccountKind::Gever => Box::new(GeverClient::new(config).unwrap()),
-        AccountKind::Omflow => Box::new(OmflowClient::new(config).unwrap()),
-        AccountKind::Hitachi => Box::new(HitachiClient::new(config).unwrap()),
-        AccountKind::Local => unreachable!("served in-process"),
-    }
+    tasklane_dialects::remote_with(account.kind, config).unwrap()
 }
 
 /// The listing requests a dialect client has in flight at most: those it

@@ -25,7 +25,7 @@ use tasklane_core::outbox::{self, OpKind, OpRequest, OpState};
 use tasklane_core::remote::Remote;
 use tasklane_core::replica::tasks;
 use tasklane_core::sync::notify::Recording;
-use tasklane_dialects::{ClientConfig, GeverClient, HitachiClient, Limits, OmflowClient, Password};
+use tasklane_dialects::{ClientConfig, Limits, Password};
 use tasklane_engine::server::{Background, ServerConfig};
 use tasklane_engine::{Engine, demo};
 
@@ -54,12 +54,7 @@ fn client(kind: AccountKind, url: &str, user: &str) -> Box<dyn Remote> {
             request_timeout: TIMEOUT,
             ..Limits::default()
         });
-    match kind {
-        AccountKind::Gever => Box::new(GeverClient::new(config).unwrap()),
-        AccountKind::Omflow => Box::new(OmflowClient::new(config).unwrap()),
-        AccountKind::Hitachi => Box::new(HitachiClient::new(config).unwrap()),
-        AccountKind::Local => unreachable!("served in-process"),
-    }
+    tasklane_dialects::remote_with(kind, config).unwrap()
 }
 
 /// Rows of the engine's task history matching `sql`'s condition.

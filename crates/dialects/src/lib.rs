@@ -43,8 +43,16 @@ use tasklane_core::remote::Remote;
 /// Local accounts are served in-process by tasklane-engine, not by a
 /// dialect client, so they are refused here.
 pub fn remote_for(account: &Account, password: Password) -> Result<Box<dyn Remote>, ConfigError> {
-    let config = ClientConfig::from_account(account, password)?;
-    Ok(match account.kind {
+    remote_with(account.kind, ClientConfig::from_account(account, password)?)
+}
+
+/// The client of kind `kind` for `config`: [`remote_for`] with a
+/// configuration of one's own (other limits, say).
+pub fn remote_with(
+    kind: AccountKind,
+    config: ClientConfig,
+) -> Result<Box<dyn Remote>, ConfigError> {
+    Ok(match kind {
         AccountKind::Omflow => Box::new(OmflowClient::new(config)?),
         AccountKind::Gever => Box::new(GeverClient::new(config)?),
         AccountKind::Hitachi => Box::new(HitachiClient::new(config)?),

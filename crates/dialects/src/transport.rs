@@ -369,13 +369,8 @@ mod tests {
 
         // Sent before anyone asks: the server answers it meanwhile.
         let key = ahead(&http, "page?n=2");
-        tokio::time::timeout(Duration::from_secs(5), async {
-            while answered.load(Ordering::SeqCst) == 0 {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-        })
-        .await
-        .expect("the read ahead reaches the server without being claimed");
+        // It reaches the server without being claimed.
+        answered_by(&answered, 1).await;
         let reply = http.claim(&key).await.expect("claimed by its key");
         assert_eq!((reply.status, reply.body.as_slice()), (200, &b"page 2"[..]));
         // Claimed once: the next claim finds nothing and sends again.

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tasklane_core::model::{AccountKind, AccountSettings, State as TaskState, TaskField};
 use tasklane_core::outbox::{NewTask, OpRequest, OpState};
-use tasklane_core::remote::{Applied, ListMode, Remote, RemoteErrorKind};
+use tasklane_core::remote::{Applied, ListMode, ListPage, Remote, RemoteErrorKind};
 use tasklane_core::time::format_ts;
 use tasklane_dialects::{GeverClient, Limits};
 
@@ -623,10 +623,9 @@ async fn a_whole_listing_asks_for_the_next_page_while_this_one_is_merged_and_for
     assert_eq!(index_pages_asked(&stub).await, ["0"]);
 }
 
-#[tokio::test]
-async fn two_pages_travel_ahead_and_none_past_the_total() {
-    // Seven tasks of amy's, two to a page: pages at 0, 2, 4 and 6.
-    let tasks = (1..=7)
+/// `n` (at most 9) open tasks of amy's, changed an hour apart.
+fn open_tasks_of_amy(n: i64) -> Vec<GTask> {
+    (1..=n)
         .map(|n| {
             task(
                 n,
@@ -635,59 +634,60 @@ async fn two_pages_travel_ahead_and_none_past_the_total() {
                 &format!("2026-11-20T1{n}:00:00"),
             )
         })
-        .collect();
-    let stub = stub(tasks);
-    let (_server, client) = start(&stub).await;
-    let mut page = client.list_page(&ListMode::Full, None).await.unwrap();
-    let mut asked = index_pages_asked(&stub).await;
+        .collect()
+}
+
+/// The `b_start`s asked for so far, sorted: pages read ahead travel at
+/// once and arrive in any order.
+async fn pages_asked_sorted(stub: &Shared) -> Vec<String> {
+    let mut asked = index_pages_asked(stub).await;
     asked.sort();
-    assert_eq!(asked, ["0", "2", "4"], "the next two pages asked for ahead");
-    let mut listed = page.tasks.len();
-    while let Some(next) = page.next.take() {
-        page = client
-            .list_page(&ListMode::Full, Some(&next))
+    asked
+}
+
+/// Lists the pages after `first` to the end; returns how many tasks all
+/// of them held.
+async fn list_rest(client: &GeverClient, first: ListPage) -> usize {
+    let mut listed = first.tasks.len();
+    let mut next = first.next;
+    while let Some(cursor) = next {
+        let page = client
+            .list_page(&ListMode::Full, Some(&cursor))
             .await
             .unwrap();
         listed += page.tasks.len();
+        next = page.next;
     }
-    assert_eq!(listed, 7);
+    listed
+}
+
+#[tokio::test]
+async fn two_pages_travel_ahead_and_none_past_the_total() {
+    // Seven tasks of amy's, two to a page: pages at 0, 2, 4 and 6.
+    let stub = stub(open_tasks_of_amy(7));
+    let (_server, client) = start(&stub).await;
+    let first = client.list_page(&ListMode::Full, None).await.unwrap();
+    assert_eq!(
+        pages_asked_sorted(&stub).await,
+        ["0", "2", "4"],
+        "the next two pages asked for ahead"
+    );
+    assert_eq!(list_rest(&client, first).await, 7);
     // Each page once; the total is known, so nothing past it.
-    let mut asked = index_pages_asked(&stub).await;
-    asked.sort();
-    assert_eq!(asked, ["0", "2", "4", "6"]);
+    assert_eq!(pages_asked_sorted(&stub).await, ["0", "2", "4", "6"]);
 }
 
 #[tokio::test]
 async fn pages_read_ahead_start_where_a_server_that_pages_in_fewer_puts_them() {
-    let tasks = (1..=5)
-        .map(|n| {
-            task(
-                n,
-                "task-state-open",
-                "amy",
-                &format!("2026-11-20T1{n}:00:00"),
-            )
-        })
-        .collect();
-    let stub = stub(tasks);
+    let stub = stub(open_tasks_of_amy(5));
     // Asked for two at a time, the server answers one.
     stub.lock().unwrap().max_batch = Some(1);
     let (_server, client) = start(&stub).await;
-    let mut page = client.list_page(&ListMode::Full, None).await.unwrap();
-    let mut listed = page.tasks.len();
-    while let Some(next) = page.next.take() {
-        page = client
-            .list_page(&ListMode::Full, Some(&next))
-            .await
-            .unwrap();
-        listed += page.tasks.len();
-    }
-    assert_eq!(listed, 5);
+    let first = client.list_page(&ListMode::Full, None).await.unwrap();
+    assert_eq!(list_rest(&client, first).await, 5);
     // Every page read ahead was one the listing then claimed: each start
     // asked for once, none between or past them.
-    let mut asked = index_pages_asked(&stub).await;
-    asked.sort();
-    assert_eq!(asked, ["0", "1", "2", "3", "4"]);
+    assert_eq!(pages_asked_sorted(&stub).await, ["0", "1", "2", "3", "4"]);
 }
 
 #[tokio::test]
